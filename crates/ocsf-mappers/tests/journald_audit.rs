@@ -7,7 +7,7 @@ mod common;
 
 use common::{LINUX_REF_MS, check, map, map1};
 use ocsf_mappers::stats::FallbackReason;
-use ocsf_mappers::{LinuxMapper, SourceConfig};
+use ocsf_mappers::{LinuxMapper, MessageContext, SourceConfig};
 use serde_json::Value;
 
 const USER_AUTH: &str = "Jun 10 12:00:01 web1 audit[2345]: USER_AUTH pid=2345 uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='op=PAM:authentication grantors=? acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=203.0.113.9 addr=203.0.113.9 terminal=ssh res=failed'";
@@ -222,4 +222,97 @@ fn journald_json_audit_message_without_serial_maps_as_a_record() {
     assert_eq!(e["status_id"], 2, "{e}");
     assert_eq!(e["device"]["hostname"], "web1", "{e}");
     assert_eq!(e["time"], NOON_MS + 1_250, "{e}");
+}
+
+/// The message after `audit[2345]: ` in [`USER_AUTH`].
+fn user_auth_message() -> &'static str {
+    USER_AUTH
+        .split_once("audit[2345]: ")
+        .map(|(_, m)| m)
+        .unwrap_or_default()
+}
+
+/// `map_message` routes audit records as a syslog line's message is routed:
+/// journald's form is one event at the context's time.
+#[test]
+fn map_message_maps_a_journald_audit_record() {
+    let mut m = mapper();
+    let ctx = MessageContext::new("audit", NOON_MS + 1_000)
+        .with_hostname("web1")
+        .with_pid(2345);
+    let v: Vec<Value> = m
+        .map_message(&ctx, user_auth_message())
+        .iter()
+        .map(check)
+        .collect();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    let (e, line) = (&v[0], map1(USER_AUTH));
+    for key in [
+        "class_uid",
+        "activity_id",
+        "type_uid",
+        "status_id",
+        "severity_id",
+        "time",
+        "device",
+        "user",
+        "actor",
+        "src_endpoint",
+        "process",
+    ] {
+        assert_eq!(e.get(key), line.get(key), "{key}\n{e}\n{line}");
+    }
+    assert_eq!(e["metadata"]["event_code"], "USER_AUTH", "{e}");
+    assert!(m.finish().is_empty());
+    assert_eq!(m.stats().mapped.get(&3002), Some(&1));
+}
+
+/// The kernel's form keeps its stamp and serial: as through `map_line`, the
+/// record waits for the rest of its event and `finish` gives it.
+#[test]
+fn map_message_groups_a_kernel_audit_record_like_map_line() {
+    let message = "audit: type=1400 audit(1718020801.123:456): apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/sbin/cupsd\" name=\"/etc/shadow\" pid=1234 comm=\"cupsd\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0";
+    let mut m = mapper();
+    let ctx = MessageContext::new("kernel", NOON_MS + 1_000).with_hostname("web1");
+    assert!(m.map_message(&ctx, message).is_empty());
+    let v: Vec<Value> = m.finish().iter().map(check).collect();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    let mut by_line = mapper();
+    let line = format!("Jun 10 12:00:01 web1 kernel: [ 1234.567890] {message}");
+    assert!(by_line.map_line(&line).is_empty());
+    let w: Vec<Value> = by_line.finish().iter().map(check).collect();
+    assert_eq!(v, w);
+    assert_eq!(v[0]["metadata"]["event_code"], "AVC", "{}", v[0]);
+    assert_eq!(v[0]["metadata"]["uid"], "1718020801.123:456", "{}", v[0]);
+    assert_eq!(v[0]["device"]["hostname"], "web1", "{}", v[0]);
+}
+
+/// Messages that are not audit records keep their mapping and fallbacks, and
+/// a stamped record that does not parse is the same `audit_record` fallback
+/// as through `map_line`.
+#[test]
+fn map_message_non_records_are_unchanged() {
+    let mut m = mapper();
+    for (program, message, reason) in [
+        ("audit", "hello world", "unknown_program"),
+        ("audit", "USER_AUTH", "unknown_program"),
+        ("audit", "user_auth pid=5 res=failed", "unknown_program"),
+        ("kernel", "audit: type=1400 audit(garbage", "audit_record"),
+    ] {
+        let ctx = MessageContext::new(program, NOON_MS);
+        let v: Vec<Value> = m.map_message(&ctx, message).iter().map(check).collect();
+        assert_eq!(v.len(), 1, "{message}: {v:#?}");
+        assert_eq!(v[0]["class_uid"], 0, "{}", v[0]);
+        assert_eq!(v[0]["unmapped"]["fallback"]["reason"], reason, "{}", v[0]);
+        let line = map1(&format!("Jun 10 12:00:00 web1 {program}[5]: {message}"));
+        assert_eq!(line["unmapped"]["fallback"]["reason"], reason, "{line}");
+    }
+    // A kernel message that is not an audit record goes to the kernel mapper.
+    let ctx = MessageContext::new("kernel", NOON_MS);
+    let v = m.map_message(
+        &ctx,
+        "[ 2345.678901] nginx[4242]: segfault at 0 ip 00007f3a1c2b3d4e sp 00007ffd5e6f7a80 error 4 in libc.so.6[7f3a1c200000+195000]",
+    );
+    assert_eq!(check(&v[0])["class_uid"], 1007);
+    assert!(m.finish().is_empty());
 }

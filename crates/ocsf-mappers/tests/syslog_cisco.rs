@@ -1,7 +1,9 @@
 //! Cisco IOS / IOS-XE lines without a wall-clock time (`no service
-//! timestamps`, `service timestamps log uptime`) and with an origin id, through
-//! the Linux mapper: each gives one event, at the configured reference time
-//! when the header has no wall-clock time, with the Cisco tag as the program.
+//! timestamps`, `service timestamps log uptime`), with an origin id, with two
+//! numbers (message counter and sequence number), and Cisco NX-OS lines,
+//! through the Linux mapper: each gives one event, at the configured reference
+//! time when the header has no wall-clock time, with the Cisco tag as the
+//! program.
 
 mod common;
 
@@ -115,4 +117,104 @@ fn near_misses_are_unchanged() {
     let j = map("Mar  1 00:01:23 host cron: 12: x");
     assert_eq!(j["time"], ms(2026, 3, 1, 0, 1, 23) - 3_600_000, "{j}");
     assert_eq!(j["timezone_offset"], 60, "{j}");
+}
+
+/// `logging message-counter syslog` and `service sequence-numbers` together:
+/// two numbers before the time (the origin id between them), mapped like a
+/// line with one.
+#[test]
+fn message_counter_and_sequence_number_before_the_time() {
+    let j = map(
+        "<187>56: 000052: *Mar  1 18:46:11.351 UTC: %LINK-3-UPDOWN: Interface FastEthernet0/1, changed state to down",
+    );
+    assert_eq!(j["time"], ms(2026, 3, 1, 18, 46, 11) + 351, "{j}");
+    assert_eq!(j["timezone_offset"], 0, "{j}");
+    assert_eq!(
+        j["unmapped"]["fallback"]["kind"],
+        serde_json::Value::Null,
+        "{j}"
+    );
+    assert_eq!(j["metadata"]["log_provider"], "%LINK-3-UPDOWN", "{j}");
+    assert_eq!(
+        j["message"], "Interface FastEthernet0/1, changed state to down",
+        "{j}"
+    );
+    assert_eq!(
+        j["severity_id"],
+        map(
+            "<187>56: *Mar  1 18:46:11.351 UTC: %LINK-3-UPDOWN: Interface FastEthernet0/1, changed state to down"
+        )["severity_id"]
+    );
+
+    let j = map(
+        "<189>5: router1: 000123: Jan 10 10:11:12.345: %SYS-5-CONFIG_I: Configured from console by admin on vty0 (10.0.0.5)",
+    );
+    // No zone written: the configured offset (UTC+01:00).
+    assert_eq!(j["time"], ms(2026, 1, 10, 9, 11, 12) + 345, "{j}");
+    assert_eq!(j["timezone_offset"], 60, "{j}");
+    assert_eq!(j["unmapped"]["device"]["hostname"], "router1", "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%SYS-5-CONFIG_I", "{j}");
+    assert_eq!(
+        j["message"], "Configured from console by admin on vty0 (10.0.0.5)",
+        "{j}"
+    );
+}
+
+/// Cisco NX-OS: the host, then a year-first time and its zone name.
+#[test]
+fn nxos_lines_use_the_written_year_and_host() {
+    let j = map(
+        "<190>sw01: 2017 Jul 28 10:32:11 UTC: %ETHPORT-5-IF_UP: Interface Ethernet1/1 is up in mode access",
+    );
+    assert_eq!(j["time"], ms(2017, 7, 28, 10, 32, 11), "{j}");
+    assert_eq!(j["timezone_offset"], 0, "{j}");
+    assert_eq!(
+        j["unmapped"]["fallback"]["kind"],
+        serde_json::Value::Null,
+        "{j}"
+    );
+    assert_eq!(j["unmapped"]["device"]["hostname"], "sw01", "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%ETHPORT-5-IF_UP", "{j}");
+    assert_eq!(
+        j["message"], "Interface Ethernet1/1 is up in mode access",
+        "{j}"
+    );
+    // No host; milliseconds.
+    let j = map(
+        "<189>: 2023 Jan 10 10:11:12.250 UTC: %AUTHPRIV-6-SYSTEM_MSG: Finished loading the configuration - vsh[4181]",
+    );
+    assert_eq!(j["time"], ms(2023, 1, 10, 10, 11, 12) + 250, "{j}");
+    assert_eq!(j["timezone_offset"], 0, "{j}");
+    assert_eq!(j["metadata"]["log_provider"], "%AUTHPRIV-6-SYSTEM_MSG");
+    assert_eq!(
+        j["message"], "Finished loading the configuration - vsh[4181]",
+        "{j}"
+    );
+    // A zone name that is not UTC: the configured offset, as for IOS.
+    let j = map("<189>sw01: 2023 Jan 10 10:11:12 CET: %SYS-5-X: m");
+    assert_eq!(j["time"], ms(2023, 1, 10, 9, 11, 12), "{j}");
+    assert_eq!(j["timezone_offset"], 60, "{j}");
+}
+
+/// A zone the Cisco rule does not know, a numeric offset and text that is not
+/// an NX-OS header stay counted `syslog_header` fallbacks.
+#[test]
+fn nxos_and_counter_near_misses_are_unchanged() {
+    for line in [
+        "<189>sw01: 2023 Jan 10 10:11:12 XYZ: %SYS-5-X: m",
+        "<189>sw01: 2023 Jan 10 10:11:12 +01:00: %SYS-5-X: m",
+        "<189>sw01: hello",
+        "<189>sw01 2023 Jan 10 10:11:12: %SYS-5-X: m",
+        "<189>56: 000052: hello",
+        "<189>56: 000052: 000053: Mar  1 00:01:23: %SYS-5-X: m",
+    ] {
+        let j = map(line);
+        assert_eq!(j["class_uid"], 0, "{j}");
+        assert_eq!(
+            j["unmapped"]["fallback"]["kind"], "invalid timestamp",
+            "{j}"
+        );
+        assert_eq!(j["time"], REFERENCE, "{j}");
+        assert_eq!(j["raw_data"], line, "{j}");
+    }
 }

@@ -37,7 +37,13 @@
 //!   `%FACILITY-SEVERITY-MNEMONIC:` tag follows (`<189>123: %SYS-5-...`,
 //!   `<189>45: 1d02h: %SYS-5-...`): the time is the context's reference clock
 //!   ([`TimeSource::Reference`], no UTC offset) and the uptime is not kept.
-//!   The Cisco rules are in one module (`syslog/cisco.rs`).
+//!   Two numbers may come first (the message counter, then the sequence
+//!   number: `<187>56: 000052: *Mar  1 ...`), the origin id between them.
+//!   Cisco NX-OS writes its host and a year-first time
+//!   (`<190>sw01: 2017 Jul 28 10:32:11 UTC: %ETHPORT-5-IF_UP: ...`,
+//!   `<189>: 2023 Jan 10 ...`): the year is used as written, the zone name
+//!   read by the IOS rule, and a name that rule does not know is refused.
+//!   The Cisco rules are in `syslog/cisco.rs` and `syslog/nxos.rs`.
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
@@ -64,6 +70,7 @@ use crate::formats::time::{
 use crate::util::TrimWs;
 
 mod cisco;
+mod nxos;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -711,11 +718,24 @@ fn parse_3164<'a>(
         rec.hostname = head.origin;
         return Ok(rec);
     }
-    let (month, day, day_start, i) = month_day(b, head.at)?;
-    let (year, hms) = match year_and_time(b, i + 1) {
-        Some((year, hms)) => (Some(year), hms),
-        None => (
-            None,
+    let mut origin = head.origin;
+    let (md, nxos_year) = match month_day(b, head.at) {
+        Ok(md) => (md, None),
+        // Not a month where IOS or BSD syslog has it: an NX-OS year-first time?
+        Err(e) => match nxos::header(line, at).filter(|_| head.at == at) {
+            Some(nx) => {
+                origin = nx.host;
+                (month_day(b, nx.month_at)?, Some(nx.year))
+            }
+            None => return Err(e),
+        },
+    };
+    let (month, day, day_start, i) = md;
+    // A year after the day (network devices), unless NX-OS wrote one before the month.
+    let (year, hms) = match (nxos_year, year_and_time(b, i + 1)) {
+        (None, Some((year, hms))) => (Some(year), hms),
+        (year, _) => (
+            year,
             parse_hms(b, i + 1).map_err(|e| e.in_format(Format::Syslog))?,
         ),
     };
@@ -725,13 +745,13 @@ fn parse_3164<'a>(
         Some((colon, false)) => (colon, ctx),
         None => (end, ctx),
     };
-    if head.origin.is_some() && b.get(end) != Some(&b':') {
-        // After an origin id the time ends with `:`, as IOS writes it; a
-        // second host field would contradict the origin id.
+    if (origin.is_some() || nxos_year.is_some()) && b.get(end) != Some(&b':') {
+        // After an origin id (or NX-OS's host) the time ends with `:`, as
+        // Cisco writes it; a second host field would contradict the device.
         return Err(err(
             ErrorKind::InvalidTimestamp,
             end,
-            "expected ':' after a time that follows an origin id",
+            "expected ':' after a time that follows a Cisco device name",
         ));
     }
     let host_at = host_field_start(b, end)?;
@@ -760,8 +780,8 @@ fn parse_3164<'a>(
         source,
         Some(ctx.utc_offset_secs),
     );
-    if head.origin.is_some() {
-        rec.hostname = head.origin;
+    if origin.is_some() {
+        rec.hostname = origin;
     }
     Ok(rec)
 }

@@ -420,6 +420,16 @@ impl<T: Target> LinuxMapper<T> {
     /// Maps a message body whose transport was decoded elsewhere, dispatched
     /// by `ctx.program` like a syslog line's message.
     ///
+    /// Audit records go where a syslog line's would: journald's form (program
+    /// `audit`, `USER_AUTH pid=... msg='...'`) is one event at `ctx.time_ms`,
+    /// returned at once; a record that keeps its `audit(TIME:SERIAL)` stamp
+    /// (program `kernel`, `audit: type=1400 audit(...): ...`, or
+    /// `audisp-syslog`) is grouped by serial as [`map_line`](Self::map_line)
+    /// groups it, so a record of a multi-record event (`SYSCALL`, `PATH`)
+    /// returns nothing and its event comes with a later call or
+    /// [`finish`](Self::finish); a stamped record that does not parse is an
+    /// `audit_record` fallback. Any other message goes to the program mappers.
+    ///
     /// ```
     /// use ocsf_mappers::{LinuxMapper, MessageContext, SourceConfig};
     ///
@@ -427,10 +437,25 @@ impl<T: Target> LinuxMapper<T> {
     /// let ctx = MessageContext::new("sshd", 1_700_000_000_000).with_pid(42);
     /// let events = mapper.map_message(&ctx, "Invalid user oracle from 203.0.113.9 port 51000");
     /// assert_eq!(events[0].class_uid(), 3002);
+    ///
+    /// let ctx = MessageContext::new("audit", 1_700_000_001_000).with_hostname("web1");
+    /// let events = mapper.map_message(
+    ///     &ctx,
+    ///     "USER_AUTH pid=7 uid=0 msg='op=PAM:authentication acct=\"root\" exe=\"/usr/sbin/sshd\" addr=203.0.113.9 res=failed'",
+    /// );
+    /// assert_eq!(events[0].class_uid(), 3002);
+    ///
+    /// let ctx = MessageContext::new("kernel", 1_700_000_002_000);
+    /// let syscall = r#"audit: type=1300 audit(1700000002.000:9): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=8 auid=1000 uid=0 comm="id" exe="/usr/bin/id""#;
+    /// assert!(mapper.map_message(&ctx, syscall).is_empty());
+    /// assert_eq!(mapper.finish()[0].class_uid(), 1007);
     /// ```
     pub fn map_message(&mut self, ctx: &MessageContext<'_>, message: &str) -> Vec<T::Event> {
         self.stats.accepted += 1;
         let mut out = Vec::new();
+        if self.relayed_audit(ctx, message, &mut out) {
+            return out;
+        }
         let mut n = self.dispatch(ctx, message, message);
         self.connections.correlate(ctx, message.trim_ws(), &mut n);
         self.emit(n, &mut out);

@@ -1,14 +1,21 @@
 //! The Cisco IOS, IOS-XE and ASA header rules of the RFC 3164 shape: what a
 //! Cisco device writes before the month, and the zone name after the time.
 //!
-//! IOS writes `<PRI>[SEQ: ][ORIGIN: ][TIMESTAMP: ]%FACILITY-SEVERITY-MNEMONIC:
+//! IOS writes `<PRI>[SEQ: ][ORIGIN: ][SEQ: ][TIMESTAMP: ]%FACILITY-SEVERITY-MNEMONIC:
 //! text` ([`header`]):
 //!
-//! * `SEQ` — a message number (`service sequence-numbers`, and the counter of
-//!   messages sent to a syslog host): digits, `:` and a space. Not kept.
+//! * `SEQ` — a message number: digits, `:` and a space. Not kept. The first
+//!   is the counter of messages sent to a syslog host (`logging
+//!   message-counter syslog`) or, alone, the device's `service
+//!   sequence-numbers` number; when both are on, IOS writes the counter
+//!   first and the sequence number right before the time
+//!   (`<187>56: 000052: *Mar  1 ...`). A second number is read only when a
+//!   time or a Cisco tag follows it.
 //! * `ORIGIN` — `logging origin-id hostname|ip|string`: one word, `:` and a
-//!   space, after a sequence number (the order IOS writes, as in
-//!   `<189>123: router1: *Mar  1 ...`). It becomes the record's hostname.
+//!   space, after a first number (the order IOS writes, as in
+//!   `<189>123: router1: *Mar  1 ...` and `<189>5: router1: 000123: Jan 10 ...`).
+//!   It becomes the record's hostname. A `string` id with spaces (allowed
+//!   in the configuration when quoted) is not read: the line stays refused.
 //! * `TIMESTAMP` — `service timestamps log datetime`: an optional clock-status
 //!   marker (`*` not authoritative, `.` not NTP-synced) and the usual
 //!   `Mmm dd [yyyy] hh:mm:ss[.mmm] [ZONE]` ([`zone_name`]);
@@ -61,10 +68,16 @@ pub(super) fn header(line: &str, at: usize) -> Header<'_> {
             at: at + usize::from(matches!(b.get(at), Some(b'*' | b'.'))),
         };
     }
-    let i = sequence_number_end(b, at);
-    let (origin, i) = match (i > at).then(|| origin_id(line, i)).flatten() {
+    let first = sequence_number_end(b, at);
+    let (origin, i) = match (first > at).then(|| origin_id(line, first)).flatten() {
         Some((origin, next)) => (Some(origin), next),
-        None => (None, i),
+        None => (None, first),
+    };
+    // After the message counter (and the origin id), the device's own counter.
+    let i = if first > at {
+        stamp_start(line, i).unwrap_or(i)
+    } else {
+        i
     };
     match no_clock_tag(line, i) {
         Some(tag) => Header {
@@ -96,37 +109,64 @@ fn sequence_number_end(b: &[u8], at: usize) -> usize {
     }
 }
 
-/// An origin id at `line[at..]`: a host name, IPv4 address or string of
-/// ASCII letters, digits, `.`, `-` and `_`, or an IPv6 address, ending in `:`,
-/// then a space, followed by a clock-status marker or a month, or by what
-/// [`no_clock_tag`] accepts. Returns the id and where the text after it
-/// starts. A word that is only digits is a number and an uptime (`1d02h:`)
-/// is a time: neither is an origin id.
+/// Where the time or tag after the message counter starts: at `at` itself
+/// when a stamp ([`is_stamp`]) is there, or after a second number (digits,
+/// `:` and a space) when a stamp follows it. With both `logging
+/// message-counter syslog` (on by default) and `service sequence-numbers`,
+/// IOS writes two numbers, the counter first and the device's sequence
+/// number last (`<187>56: 000052: *Mar  1 ...`), with the origin id between
+/// them (`<189>5: router1: 000123: Jan 10 ...`). `None` when neither holds.
+fn stamp_start(line: &str, at: usize) -> Option<usize> {
+    if is_stamp(line, at) {
+        return Some(at);
+    }
+    let next = sequence_number_end(line.as_bytes(), at);
+    (next > at && is_stamp(line, next)).then_some(next)
+}
+
+/// Whether a Cisco time or tag starts at `line[at..]`: a month and a space
+/// after an optional clock-status marker, or what [`no_clock_tag`] accepts.
+fn is_stamp(line: &str, at: usize) -> bool {
+    let b = line.as_bytes();
+    let month_at = at + usize::from(matches!(b.get(at), Some(b'*' | b'.')));
+    let month = match b.get(month_at..month_at + 4) {
+        Some([m @ .., b' ']) => month_from_abbrev(m).is_some(),
+        _ => false,
+    };
+    month || no_clock_tag(line, at).is_some()
+}
+
+/// Whether `id` names a device as IOS and NX-OS write it before a time: a
+/// host name, IPv4 address or string of ASCII letters, digits, `.`, `-` and
+/// `_`, or an IPv6 address; never empty. IOS writes `logging origin-id
+/// string` text as one word; a string with spaces is not read.
+pub(super) fn is_device_id(id: &str) -> bool {
+    let name = id
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'));
+    !id.is_empty() && (name || id.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
+/// An origin id at `line[at..]`: a word that [`is_device_id`], ending in
+/// `:`, then a space, followed by a stamp, possibly after the device's
+/// sequence number ([`stamp_start`]). Returns the id and where the text
+/// after it starts. A word that is only digits is a number and an uptime
+/// (`1d02h:`) is a time: neither is an origin id.
 fn origin_id(line: &str, at: usize) -> Option<(&str, usize)> {
     let rest = line.get(at..)?;
     let word = rest.split(' ').next()?;
     let id = word.strip_suffix(':')?;
-    let name = id
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'));
-    if id.is_empty()
-        || !(name || id.parse::<std::net::Ipv6Addr>().is_ok())
+    if !is_device_id(id)
         || id.bytes().all(|c| c.is_ascii_digit())
         || uptime_len(rest.as_bytes()).is_some()
     {
         return None;
     }
     let next = at + word.len() + 1;
-    let b = line.as_bytes();
-    if b.get(next - 1) != Some(&b' ') {
+    if line.as_bytes().get(next - 1) != Some(&b' ') {
         return None;
     }
-    let month_at = next + usize::from(matches!(b.get(next), Some(b'*' | b'.')));
-    let month = match b.get(month_at..month_at + 4) {
-        Some([m @ .., b' ']) => month_from_abbrev(m).is_some(),
-        _ => false,
-    };
-    (month || no_clock_tag(line, next).is_some()).then_some((id, next))
+    stamp_start(line, next).map(|_| (id, next))
 }
 
 /// Where the `%FACILITY-SEVERITY-MNEMONIC:` tag of a line without a
@@ -437,6 +477,55 @@ mod tests {
     }
 
     #[test]
+    fn message_counter_and_sequence_number_before_the_time() {
+        let ctx = ctx();
+        let r = parse(
+            "<187>56: 000052: *Mar  1 18:46:11.351 UTC: %LINK-3-UPDOWN: Interface FastEthernet0/1, changed state to down",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2024, 3, 1, 18, 46, 11, 351));
+        assert_eq!(r.time_source, TimeSource::YearInferred);
+        assert_eq!(r.utc_offset_secs, Some(0));
+        assert_eq!((r.hostname, r.app), (None, Some("%LINK-3-UPDOWN")));
+        assert_eq!(
+            r.message,
+            "Interface FastEthernet0/1, changed state to down"
+        );
+        // The origin id between the two numbers; no zone: the context's offset.
+        let r = parse(
+            "<189>5: router1: 000123: Jan 10 10:11:12.345: %SYS-5-CONFIG_I: Configured from console by admin on vty0 (10.0.0.5)",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2024, 1, 10, 9, 11, 12, 345));
+        assert_eq!(r.utc_offset_secs, Some(3600));
+        assert_eq!(
+            (r.hostname, r.app),
+            (Some("router1"), Some("%SYS-5-CONFIG_I"))
+        );
+        assert_eq!(
+            r.message,
+            "Configured from console by admin on vty0 (10.0.0.5)"
+        );
+        // With a year, and with a clock-status dot.
+        let r = parse("<189>7: 000008: .Mar  1 2023 00:01:23: %SYS-5-X: m", &ctx).expect("parses");
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2023, 2, 28, 23, 1, 23, 0));
+        assert_eq!(r.time_source, TimeSource::Explicit);
+        // Two numbers before an uptime or before the tag alone.
+        assert_no_clock(&[
+            ("<189>56: 000052: 1d02h: %SYS-5-X: m", None, "%SYS-5-X", "m"),
+            ("<189>56: 000052: %SYS-5-X: m", None, "%SYS-5-X", "m"),
+            (
+                "<189>56: r1: 000052: 00:01:23: %SYS-5-X: m",
+                Some("r1"),
+                "%SYS-5-X",
+                "m",
+            ),
+        ]);
+    }
+
+    #[test]
     fn near_misses_stay_typed_errors() {
         assert_refused(&[
             // A number followed by text that is not a Cisco tag.
@@ -471,10 +560,19 @@ mod tests {
             ("<189>123: router1 %SYS-5-X: m", 10),
             ("<189>123: router1:%SYS-5-X: m", 10),
             ("<189>123: router one: %SYS-5-X: m", 10),
-            ("<189>123: 456: %SYS-5-X: m", 10),
+            ("<189>123: 456: 789: %SYS-5-X: m", 10),
+            ("<189>123: 456: router1: %SYS-5-X: m", 10),
             ("<189>123: router1: Mar  1 00:01:23 host2 app: m", 34),
             ("<189>123: r1: r2: %SYS-5-X: m", 10),
             ("<189>45: 1d02h: 2d03h: %SYS-5-X: m", 9),
+            // A second number only before a time or a Cisco tag, only once,
+            // and the origin id only before it.
+            ("<189>56: 000052: hello", 9),
+            ("<189>56: 000052 Mar  1 00:01:23: %SYS-5-X: m", 9),
+            ("<189>56: 000052:Mar  1 00:01:23: %SYS-5-X: m", 9),
+            ("<189>56: 000052: 000053: Mar  1 00:01:23: %SYS-5-X: m", 9),
+            ("<189>56: 000052: router1: Mar  1 00:01:23: %SYS-5-X: m", 9),
+            ("<189>56: router1: 000052: hello", 9),
         ]);
     }
 

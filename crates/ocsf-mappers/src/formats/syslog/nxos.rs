@@ -1,0 +1,165 @@
+//! The Cisco NX-OS header of the RFC 3164 shape: the device before a time
+//! that starts with its year.
+//!
+//! NX-OS sends `<PRI>[HOST]: YYYY Mmm DD hh:mm:ss[.fff] [ZONE]: %FACILITY-...`
+//! (`<190>sw01: 2017 Jul 28 10:32:11 UTC: %ETHPORT-5-IF_UP: ...`, and with no
+//! host `<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: ...`).
+//! [`header`] finds the host and the year; the caller reads the month, day
+//! and time as in any RFC 3164 line, the zone name by the Cisco rule
+//! ([`zone_name`](super::cisco::zone_name): `UTC` and `GMT` at offset 0,
+//! other known names at the context's offset) and requires the `:` after the
+//! time, as after an IOS origin id. A zone it does not know (or a numeric
+//! offset, which NX-OS does not write: it prints the configured zone name)
+//! leaves a space there, so the line is refused rather than read in a zone it
+//! does not name.
+
+use super::cisco::is_device_id;
+use crate::formats::time::{digits, month_from_abbrev};
+
+/// What [`header`] found before an NX-OS month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Header<'a> {
+    /// The device's name or address; `None` for the hostless `: ` form.
+    pub host: Option<&'a str>,
+    /// The year written before the month.
+    pub year: i64,
+    /// Where the month is.
+    pub month_at: usize,
+}
+
+/// Reads an NX-OS header at `line[at..]` (after the PRI): an optional word
+/// that [`is_device_id`], `:` and a space, then four digits, a space and a
+/// month followed by a space. `None` for anything else.
+pub(super) fn header(line: &str, at: usize) -> Option<Header<'_>> {
+    let rest = line.get(at..)?;
+    let word = rest.split(' ').next()?;
+    let host = word.strip_suffix(':')?;
+    if !(host.is_empty() || is_device_id(host)) {
+        return None;
+    }
+    let b = line.as_bytes();
+    let year_at = at + word.len() + 1;
+    let month_at = year_at + 5;
+    let year = digits(b, year_at, 4)?;
+    let spaced = b.get(year_at - 1) == Some(&b' ')
+        && b.get(year_at + 4) == Some(&b' ')
+        && b.get(month_at + 3) == Some(&b' ');
+    (spaced && month_from_abbrev(b.get(month_at..month_at + 3)?).is_some()).then_some(Header {
+        host: (!host.is_empty()).then_some(host),
+        year: i64::from(year),
+        month_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{SyslogContext, SyslogFormat, TimeSource, parse};
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::formats::time::civil_to_epoch_ms;
+
+    /// 2024-03-02T00:00:00Z, at UTC+01:00.
+    fn ctx() -> SyslogContext {
+        SyslogContext::new(civil_to_epoch_ms(2024, 3, 2, 0, 0, 0, 0)).with_utc_offset_secs(3600)
+    }
+
+    #[test]
+    fn header_finds_the_host_and_the_year() {
+        let h = header("sw01: 2017 Jul 28 10:32:11 UTC: x", 0).expect("header");
+        assert_eq!((h.host, h.year, h.month_at), (Some("sw01"), 2017, 11));
+        let h = header("<189>: 2023 Jan 10 10:11:12: x", 5).expect("header");
+        assert_eq!((h.host, h.year, h.month_at), (None, 2023, 12));
+        let h = header("2001:db8::1: 2023 Jan 10 x", 0).expect("header");
+        assert_eq!(h.host, Some("2001:db8::1"));
+        for line in [
+            "sw01 2017 Jul 28 10:32:11: x",
+            "sw01:2017 Jul 28 10:32:11: x",
+            "sw01: 2017 Jul",
+            "sw01: 17 Jul 28 10:32:11: x",
+            "sw01: 2017 July 28 10:32:11: x",
+            "sw01: 2017  Jul 28 10:32:11: x",
+            "sw 01: 2017 Jul 28 10:32:11: x",
+            "sw/01: 2017 Jul 28 10:32:11: x",
+            "sw01: hello",
+            "CRON: msg",
+            "",
+        ] {
+            assert_eq!(header(line, 0), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn nxos_lines_use_the_written_year() {
+        let ctx = ctx();
+        let r = parse(
+            "<190>sw01: 2017 Jul 28 10:32:11 UTC: %ETHPORT-5-IF_UP: Interface Ethernet1/1 is up in mode access",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.format, SyslogFormat::Rfc3164);
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2017, 7, 28, 10, 32, 11, 0));
+        assert_eq!(r.time_source, TimeSource::Explicit);
+        assert_eq!(r.utc_offset_secs, Some(0));
+        assert_eq!((r.facility, r.severity), (Some(23), Some(6)));
+        assert_eq!(
+            (r.hostname, r.app),
+            (Some("sw01"), Some("%ETHPORT-5-IF_UP"))
+        );
+        assert_eq!(r.message, "Interface Ethernet1/1 is up in mode access");
+        // No host, milliseconds, `GMT`.
+        let r = parse(
+            "<189>: 2023 Jan 10 10:11:12.345 GMT: %AUTHPRIV-6-SYSTEM_MSG: m - sshd[1]",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2023, 1, 10, 10, 11, 12, 345));
+        assert_eq!((r.hostname, r.app), (None, Some("%AUTHPRIV-6-SYSTEM_MSG")));
+        assert_eq!(r.message, "m - sshd[1]");
+        // No zone, or a known zone that is not UTC: the context's offset,
+        // never UTC; a written year is used even years before the reference.
+        for line in [
+            "<189>10.0.0.1: 2023 Jan 10 10:11:12: %SYS-5-X: m",
+            "<189>10.0.0.1: 2023 Jan 10 10:11:12 CET: %SYS-5-X: m",
+            "10.0.0.1: 2023 Jan 10 10:11:12 CET: %SYS-5-X: m",
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert_eq!(
+                r.time_ms,
+                civil_to_epoch_ms(2023, 1, 10, 9, 11, 12, 0),
+                "{line}"
+            );
+            assert_eq!(r.utc_offset_secs, Some(3600), "{line}");
+            assert_eq!((r.hostname, r.app), (Some("10.0.0.1"), Some("%SYS-5-X")));
+        }
+        // A leap day in its year; the time ends the line.
+        let r = parse("<189>sw01: 2024 Feb 29 00:00:00 UTC:", &ctx).expect("parses");
+        assert_eq!(r.time_ms, civil_to_epoch_ms(2024, 2, 29, 0, 0, 0, 0));
+        assert_eq!((r.hostname, r.app, r.message_raw), (Some("sw01"), None, ""));
+    }
+
+    #[test]
+    fn nxos_near_misses_stay_typed_errors() {
+        for (line, offset) in [
+            // A zone the Cisco rule does not know, or a numeric offset: not
+            // read in a zone the line does not name.
+            ("<189>sw01: 2023 Jan 10 10:11:12 XYZ: %SYS-5-X: m", 31),
+            ("<189>sw01: 2023 Jan 10 10:11:12 +01:00: %SYS-5-X: m", 31),
+            ("<189>: 2023 Jan 10 10:11:12 PDT-7: %SYS-5-X: m", 27),
+            // A second host field after the time.
+            ("<189>sw01: 2023 Jan 10 10:11:12 sw02 %SYS-5-X: m", 31),
+            // A day the written year does not have; a bad time.
+            ("<189>sw01: 2023 Feb 29 10:11:12: %SYS-5-X: m", 20),
+            ("<189>sw01: 2023 Jan 10 25:11:12: %SYS-5-X: m", 23),
+            ("<189>sw01: 2023 Jan 32 10:11:12: %SYS-5-X: m", 20),
+            // Not an NX-OS header: the error of the month as before.
+            ("<189>sw01: hello", 5),
+            ("<189>sw 01: 2023 Jan 10 10:11:12: %SYS-5-X: m", 5),
+            ("<189>sw01 2023 Jan 10 10:11:12: %SYS-5-X: m", 5),
+            ("<189>: 23 Jan 10 10:11:12: %SYS-5-X: m", 5),
+        ] {
+            let e = parse(line, &ctx()).expect_err(line);
+            assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
+            assert_eq!(e.offset(), Some(offset), "{line}: {e}");
+        }
+    }
+}
