@@ -207,6 +207,13 @@ mod tests {
             ),
             // A tag that ends the line.
             ("Jan 10 10:11:13 10.1.1.1 56: %SYS-5-X:", h, "%SYS-5-X", ""),
+            // An IPv6 server host.
+            (
+                "Jan 10 10:11:13 2001:db8::1 56: 000052: %SYS-5-X: m",
+                Some("2001:db8::1"),
+                "%SYS-5-X",
+                "m",
+            ),
             // No server host: the device's own name, or none.
             (
                 "Jan 10 10:11:13 123: router1: Jan 10 10:11:12: %SYS-5-X: m",
