@@ -44,6 +44,16 @@
 //!   `<189>: 2023 Jan 10 ...`): the year is used as written, the zone name
 //!   read by the IOS rule, and a name that rule does not know is refused.
 //!   The Cisco rules are in `syslog/cisco.rs` and `syslog/nxos.rs`.
+//!   In the file a syslog server writes, its own header (RFC 3164, or the
+//!   RFC 3339 prefix) comes first and the device's message (without its
+//!   `<PRI>`) follows where a program tag would be (`Mar  1 18:46:12 10.1.1.1 56: 000052: *Mar  1 18:46:11.351
+//!   UTC: %LINK-3-UPDOWN: ...`, `... 172.22.22.45 : 2005 Sep 04 ...`,
+//!   `... 10.1.1.1 *Mar  1 ...`). When that text is read by the rules above
+//!   and ends in a Cisco tag after `: `, the tag is `app` and the text after
+//!   it the message; the time, offset, PRI and hostname stay the server
+//!   header's (the device's time is never used; its origin id or NX-OS host
+//!   only when the server wrote no hostname). Any other text there (`host
+//!   123: hello`, `sshd[1]: ...`) parses as before (`syslog/relayed.rs`).
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
@@ -71,6 +81,7 @@ use crate::util::TrimWs;
 
 mod cisco;
 mod nxos;
+mod relayed;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -261,6 +272,16 @@ fn err(kind: ErrorKind, offset: usize, detail: &'static str) -> Error {
 /// assert_eq!((r.facility, r.severity), (Some(20), Some(5)));
 /// assert_eq!(r.sd_param("x@1", "k"), Some("a\"b"));
 /// assert_eq!(r.message, "hello");
+///
+/// // A Cisco message in a syslog server's file: the server's time and host,
+/// // the device's tag and text.
+/// let r = syslog::parse(
+///     "Jan  9 10:11:13 10.1.1.1 56: 000052: *Jan  9 10:11:12.351 UTC: %SYS-5-CONFIG_I: Configured",
+///     &ctx,
+/// )?;
+/// assert_eq!(r.time_ms, 1_704_795_073_000); // 2024-01-09T10:11:13Z
+/// assert_eq!((r.hostname, r.app), (Some("10.1.1.1"), Some("%SYS-5-CONFIG_I")));
+/// assert_eq!(r.message, "Configured");
 /// # Ok::<(), ocsf_mappers::Error>(())
 /// ```
 pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>, Error> {
@@ -276,10 +297,13 @@ pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>,
     {
         return parse_5424(line, pri, version, next, ctx);
     }
-    if digits(b, i, 4).is_some() && b.get(i + 4) == Some(&b'-') {
-        return parse_3339_line(line, pri, i);
-    }
-    parse_3164(line, pri, i, ctx)
+    let rec = if digits(b, i, 4).is_some() && b.get(i + 4) == Some(&b'-') {
+        parse_3339_line(line, pri, i)?
+    } else {
+        parse_3164(line, pri, i, ctx)?
+    };
+    // A Cisco message after a syslog server's header, where a tag would be.
+    Ok(relayed::device_message(rec))
 }
 
 /// Parses a syslog header that precedes an embedded payload (CEF, LEEF):
