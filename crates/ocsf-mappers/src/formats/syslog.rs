@@ -297,13 +297,12 @@ pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>,
     {
         return parse_5424(line, pri, version, next, ctx);
     }
-    let rec = if digits(b, i, 4).is_some() && b.get(i + 4) == Some(&b'-') {
-        parse_3339_line(line, pri, i)?
-    } else {
-        parse_3164(line, pri, i, ctx)?
-    };
-    // A Cisco message after a syslog server's header, where a tag would be.
-    Ok(relayed::device_message(rec))
+    // Both shapes look for a Cisco message after a syslog server's header, where a tag
+    // would be (`relayed::reread`).
+    if digits(b, i, 4).is_some() && b.get(i + 4) == Some(&b'-') {
+        return parse_3339_line(line, pri, i);
+    }
+    parse_3164(line, pri, i, ctx, true)
 }
 
 /// Parses a syslog header that precedes an embedded payload (CEF, LEEF):
@@ -706,7 +705,7 @@ fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecor
             ));
         }
     };
-    Ok(bsd_body(
+    let mut rec = bsd_body(
         line,
         i,
         SyslogFormat::Rfc3339,
@@ -714,17 +713,23 @@ fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecor
         t.epoch_ms,
         TimeSource::Explicit,
         Some(t.offset_secs),
-    ))
+    );
+    relayed::reread(&mut rec);
+    Ok(rec)
 }
 
 /// Parses the RFC 3164 shape from the month at `line[at]`: `Mmm dd hh:mm:ss`
 /// or, as network devices write it, `Mmm dd yyyy hh:mm:ss`; the time may end
-/// with `:` instead of a space (see [`host_field_start`]).
+/// with `:` instead of a space (see [`host_field_start`]). `server`: the
+/// line is a whole line, whose tag position may hold a device's Cisco message
+/// (`relayed::reread`); `false` when reading that message itself.
+#[inline(always)]
 fn parse_3164<'a>(
     line: &'a str,
     pri: Option<u8>,
     at: usize,
     ctx: &SyslogContext,
+    server: bool,
 ) -> Result<SyslogRecord<'a>, Error> {
     let b = line.as_bytes();
     let head = cisco::header(line, at);
@@ -806,6 +811,9 @@ fn parse_3164<'a>(
     );
     if origin.is_some() {
         rec.hostname = origin;
+    }
+    if server {
+        relayed::reread(&mut rec);
     }
     Ok(rec)
 }

@@ -14,7 +14,7 @@
 //!   %AUTHPRIV-3-...`, or its host followed by a year, `... 10.0.0.2 sw01:
 //!   2017 Jul 28 ...` (the tag read as `sw01`).
 //!
-//! [`device_message`] reads the text from that position with the rules of a
+//! [`reread`] reads the text from that position with the rules of a
 //! Cisco line on the wire ([`parse_3164`]: `cisco::header`, `nxos::header`,
 //! the zone name) and keeps the result only when a
 //! `%FACILITY-SEVERITY-MNEMONIC:` tag follows the device's header after `: `.
@@ -30,20 +30,27 @@
 
 use super::{LAYOUT_REFERENCE_MS, SyslogContext, SyslogRecord, cisco, parse_3164};
 
-/// The record of a server's line whose tag position holds a Cisco message,
-/// re-read as described in the [module docs](self); any other record is
-/// returned unchanged. `rec` is a BSD-shaped record (RFC 3164 or RFC 3339
-/// header) whose `raw` is the line its fields borrow from.
-pub(super) fn device_message(rec: SyslogRecord<'_>) -> SyslogRecord<'_> {
+/// Re-reads `rec`, a server's line whose tag position holds a Cisco message,
+/// as described in the [module docs](self); any other record is left as it
+/// is, at the cost of a few byte compares ([`device_part_start`]). `rec` is a
+/// BSD-shaped record (RFC 3164 or RFC 3339 header) whose `raw` is the line
+/// its fields borrow from.
+#[inline(always)]
+pub(super) fn reread(rec: &mut SyslogRecord<'_>) {
+    if let Some(at) = device_part_start(rec) {
+        device_message(rec, at);
+    }
+}
+
+/// [`reread`] of a record whose device message would start at `at`.
+#[inline(never)]
+fn device_message(rec: &mut SyslogRecord<'_>, at: usize) {
     let line = rec.raw;
-    let Some(at) = device_part_start(&rec) else {
-        return rec;
-    };
     // Only the layout counts: the device's time is not used, so it must not
     // decide (a `Feb 29` in a year inferred from the caller's clock).
     let layout = SyslogContext::new(LAYOUT_REFERENCE_MS);
-    let Ok(dev) = parse_3164(line, None, at, &layout) else {
-        return rec;
+    let Ok(dev) = parse_3164(line, None, at, &layout, false) else {
+        return;
     };
     let Some(app) = dev.app.filter(|app| {
         offset_in(line, app).is_some_and(|tag| {
@@ -52,18 +59,15 @@ pub(super) fn device_message(rec: SyslogRecord<'_>) -> SyslogRecord<'_> {
                 && line.get(tag..).is_some_and(cisco::is_mnemonic_tag)
         })
     }) else {
-        return rec;
+        return;
     };
-    SyslogRecord {
-        hostname: rec.hostname.or(dev.hostname),
-        app: Some(app),
-        sub_program: None,
-        procid: None,
-        pid: None,
-        message_raw: dev.message_raw,
-        message: dev.message,
-        ..rec
-    }
+    rec.hostname = rec.hostname.or(dev.hostname);
+    rec.app = Some(app);
+    rec.sub_program = None;
+    rec.procid = None;
+    rec.pid = None;
+    rec.message_raw = dev.message_raw;
+    rec.message = dev.message;
 }
 
 /// Where the device's message would start in `rec.raw`: at the tag when the
@@ -72,6 +76,7 @@ pub(super) fn device_message(rec: SyslogRecord<'_>) -> SyslogRecord<'_> {
 /// at the message when no tag was read and it starts with `: ` or a
 /// clock-status marker. `None` for every other record, at the cost of a few
 /// byte compares.
+#[inline]
 fn device_part_start(rec: &SyslogRecord<'_>) -> Option<usize> {
     let msg = rec.message_raw.as_bytes();
     match rec.app {
