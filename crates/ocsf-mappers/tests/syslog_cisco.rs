@@ -7,27 +7,14 @@
 
 mod common;
 
-use common::check;
-use ocsf_mappers::formats::time::days_from_civil;
-use ocsf_mappers::{LinuxMapper, SourceConfig};
-
-const DAY_MS: i64 = 86_400_000;
-
 fn ms(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64) -> i64 {
-    days_from_civil(y, mo, d) * DAY_MS + ((h * 60 + mi) * 60 + s) * 1000
+    common::civil_ms(y, mo, d, h, mi, s)
 }
 
 const REFERENCE: i64 = 1_796_414_400_000; // 2026-12-04T20:00:00Z
 
 fn map(line: &str) -> serde_json::Value {
-    let config = SourceConfig::linux()
-        .with_reference_ms(REFERENCE)
-        .with_utc_offset_secs(3600);
-    let mut m = LinuxMapper::new(config);
-    let mut v = m.map_line(line);
-    v.extend(m.finish());
-    assert_eq!(v.len(), 1, "{line}");
-    check(&v[0])
+    common::map1_at(line, REFERENCE, 3600)
 }
 
 #[test]

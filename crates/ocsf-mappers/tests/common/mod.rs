@@ -97,3 +97,21 @@ pub fn map1(line: &str) -> Value {
     assert_eq!(v.len(), 1, "{line}: {v:#?}");
     v.into_iter().next().unwrap_or_default()
 }
+
+/// Epoch milliseconds of a civil date and time in UTC.
+pub fn civil_ms(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64) -> i64 {
+    day_ms(y, mo, d) + ((h * 60 + mi) * 60 + s) * 1000
+}
+
+/// The one event `line` maps to (grouped records flushed) through a `LinuxMapper` at
+/// `reference_ms` and `utc_offset_secs`; it passes [`check`].
+pub fn map1_at(line: &str, reference_ms: i64, utc_offset_secs: i32) -> Value {
+    let config = ocsf_mappers::SourceConfig::linux()
+        .with_reference_ms(reference_ms)
+        .with_utc_offset_secs(utc_offset_secs);
+    let mut m = ocsf_mappers::LinuxMapper::new(config);
+    let mut v = m.map_line(line);
+    v.extend(m.finish());
+    assert_eq!(v.len(), 1, "{line}");
+    check(&v[0])
+}
