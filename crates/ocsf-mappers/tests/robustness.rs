@@ -19,6 +19,11 @@ const SEEDS: &[&str] = &[
     "<134>CEF:1|V|P|1|2|N|Very-High|ad.Foo[0]=a b ad.Bar[1]=\u{e9} x[=y",
     "<13>LEEF:1.0|V|P|1|E|ad.x[0]=1\tb[2]=\u{e9}",
     "Jan  5 01:02:03 2001:db8::1 sshd[12]: hi",
+    "<187>56: 000052: *Mar  1 18:46:11.351 UTC: %LINK-3-UPDOWN: Interface Fa0/1, changed state to down",
+    "<189>5: router1: 000123: 1d02h: %SYS-5-CONFIG_I: Configured from console by admin",
+    "<190>sw01: 2017 Jul 28 10:32:11.250 UTC: %ETHPORT-5-IF_UP: Interface Ethernet1/1 is up",
+    "Sep 21 11:09:50 172.22.22.45 : 2005 Sep 04 18:18:22 UTC: %AUTHPRIV-3-SYSTEM_MSG: pam_unix(sshd:auth): authentication failure; user=admin - sshd[1234]",
+    "Mar  1 18:46:12 10.1.1.1 56: 000052: *Mar  1 18:46:11.351 UTC: %LINK-3-UPDOWN: down",
     "node=n1 type=USER_AUTH msg=audit(1700000000.123:42): pid=1 msg='op=PAM:auth acct=\"r\u{f6}\" exe=\"/x\" res=ok' proctitle=2F62696E00 a0=4142\u{1d}UID=\"root\" AUID=\"\u{e9}\"",
     "type=AVC msg=audit(1.5:3): avc:  denied  { read } for  pid=5 comm=\"x y\" name=2F",
 ];
