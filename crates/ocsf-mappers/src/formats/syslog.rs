@@ -54,6 +54,15 @@
 //!   header's (the device's time is never used; its origin id or NX-OS host
 //!   only when the server wrote no hostname). Any other text there (`host
 //!   123: hello`, `sshd[1]: ...`) parses as before (`syslog/relayed.rs`).
+//!   When `app` is a Cisco tag (any of the forms above, or one right after
+//!   the host as ASA writes it) and the line has no `<PRI>`, the tag's
+//!   severity digit is the record's [`severity`](SyslogRecord::severity) (a
+//!   written PRI wins; no facility is made up). An NX-OS
+//!   `%FACILITY-SEVERITY-SYSTEM_MSG:` message relays a line of one of the
+//!   switch's Linux programs and ends with its name, ` - sshd[14213]` or
+//!   ` - sudo`: that program is `app` (and its pid `pid`), the text before
+//!   ` - ` the message, and the tag the `msgid`. Any other ending, or another
+//!   mnemonic, leaves the tag as `app` (`syslog/nxos.rs`).
 //!
 //! For the 3164 and 3339 shapes the hostname is optional (a token that is itself
 //! a tag such as `sshd[1]:` is not taken as a hostname unless it is an IPv6
@@ -206,7 +215,10 @@ pub struct SyslogRecord<'a> {
     pub utc_offset_secs: Option<i32>,
     /// The facility (`PRI / 8`) when a `<PRI>` was present.
     pub facility: Option<u8>,
-    /// The severity (`PRI % 8`) when a `<PRI>` was present.
+    /// The severity (`PRI % 8`) when a `<PRI>` was present; without one, the
+    /// severity digit of a Cisco `%FACILITY-SEVERITY-MNEMONIC:` tag read as
+    /// [`app`](Self::app) (`%LINK-3-UPDOWN` gives 3; the facility stays
+    /// `None`). A written PRI always wins over the tag.
     pub severity: Option<u8>,
     /// The RFC 5424 version.
     pub version: Option<u16>,
@@ -221,7 +233,8 @@ pub struct SyslogRecord<'a> {
     pub procid: Option<&'a str>,
     /// [`procid`](Self::procid) as a number, when it is one.
     pub pid: Option<u32>,
-    /// The RFC 5424 MSGID.
+    /// The RFC 5424 MSGID; for a Cisco NX-OS `SYSTEM_MSG` read as the Linux
+    /// program's line it relays, the Cisco tag (`%AUTHPRIV-6-SYSTEM_MSG`).
     pub msgid: Option<&'a str>,
     /// RFC 5424 structured data (empty otherwise).
     pub structured_data: Vec<SdElement<'a>>,
@@ -282,6 +295,17 @@ fn err(kind: ErrorKind, offset: usize, detail: &'static str) -> Error {
 /// assert_eq!(r.time_ms, 1_704_795_073_000); // 2024-01-09T10:11:13Z
 /// assert_eq!((r.hostname, r.app), (Some("10.1.1.1"), Some("%SYS-5-CONFIG_I")));
 /// assert_eq!(r.message, "Configured");
+/// // No PRI: the tag's severity, and no facility.
+/// assert_eq!((r.facility, r.severity), (None, Some(5)));
+///
+/// // An NX-OS `SYSTEM_MSG` names the Linux program whose line it relays.
+/// let r = syslog::parse(
+///     "<190>sw01: 2024 Jan  9 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: pam_unix(sshd:session): session closed for user admin - sshd[14213]",
+///     &ctx,
+/// )?;
+/// assert_eq!((r.hostname, r.app, r.pid), (Some("sw01"), Some("sshd"), Some(14213)));
+/// assert_eq!(r.msgid, Some("%AUTHPRIV-6-SYSTEM_MSG"));
+/// assert_eq!(r.message, "pam_unix(sshd:session): session closed for user admin");
 /// # Ok::<(), ocsf_mappers::Error>(())
 /// ```
 pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>, Error> {
@@ -352,8 +376,9 @@ pub(crate) fn message_glued_to_tag(line: &str) -> Option<usize> {
     if rec.format == SyslogFormat::Rfc5424 || rec.app.is_none() {
         return None;
     }
-    // The BSD shapes' message is the rest of the (terminator-less) line.
-    let at = rec.raw.len().checked_sub(rec.message_raw.len())?;
+    // Where the message starts in the line (an NX-OS `SYSTEM_MSG` read as its
+    // program's line ends before the line does).
+    let at = relayed::offset_in(rec.raw, rec.message_raw)?;
     (at > 0 && rec.raw.as_bytes().get(at - 1) == Some(&b':')).then_some(at)
 }
 
@@ -715,6 +740,7 @@ fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecor
         Some(t.offset_secs),
     );
     relayed::reread(&mut rec);
+    cisco::read_tag(&mut rec);
     Ok(rec)
 }
 
@@ -745,6 +771,9 @@ fn parse_3164<'a>(
             None,
         );
         rec.hostname = head.origin;
+        if server {
+            cisco::read_tag(&mut rec);
+        }
         return Ok(rec);
     }
     let mut origin = head.origin;
@@ -814,6 +843,7 @@ fn parse_3164<'a>(
     }
     if server {
         relayed::reread(&mut rec);
+        cisco::read_tag(&mut rec);
     }
     Ok(rec)
 }

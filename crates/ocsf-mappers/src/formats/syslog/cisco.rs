@@ -27,6 +27,7 @@
 //! `%FACILITY-SEVERITY-MNEMONIC:` tag ([`is_mnemonic_tag`]) follows, so that
 //! any other text after a number (`<189>123: hello`) is still refused.
 
+use super::SyslogRecord;
 use crate::formats::time::month_from_abbrev;
 
 /// What [`header`] found before the month or the tag.
@@ -223,29 +224,82 @@ fn units_len(b: &[u8]) -> Option<usize> {
 /// digit `0`-`7` (`%SYS-5-CONFIG_I:`, `%ASA-6-302013:`,
 /// `%C4K_HWACLMAN-4-CLASSIFCHANGE2:`).
 pub(super) fn is_mnemonic_tag(s: &str) -> bool {
-    let Some(body) = s.strip_prefix('%') else {
-        return false;
-    };
-    let Some((tag, rest)) = body.split_once(':') else {
-        return false;
-    };
+    message_tag(s).is_some()
+}
+
+/// The severity digit and the mnemonic (the last word) of the Cisco message
+/// tag that [`is_mnemonic_tag`] accepts at the start of `s`; `None` when
+/// there is none.
+fn message_tag(s: &str) -> Option<(u8, &str)> {
+    let body = s.strip_prefix('%')?;
+    let (tag, rest) = body.split_once(':')?;
     if !(rest.is_empty() || rest.starts_with(' ')) {
-        return false;
+        return None;
     }
     // The severity is the word before the last one.
-    let (mut words, mut before_last, mut last) = (0, false, false);
+    let (mut words, mut before_last, mut last) = (0, None, None);
+    let mut mnemonic = "";
     for w in tag.split('-') {
         let letter_first = words > 0 || w.starts_with(|c: char| c.is_ascii_alphabetic());
         if w.is_empty()
             || !letter_first
             || !w.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
         {
-            return false;
+            return None;
         }
-        (before_last, last) = (last, matches!(w.as_bytes(), [b'0'..=b'7']));
+        let digit = match w.as_bytes() {
+            [d @ b'0'..=b'7'] => Some(d - b'0'),
+            _ => None,
+        };
+        (before_last, last, mnemonic) = (last, digit, w);
         words += 1;
     }
-    words >= 3 && before_last
+    let severity = before_last.filter(|_| words >= 3)?;
+    Some((severity, mnemonic))
+}
+
+/// What the Cisco message tag in a record's `app` says besides the program:
+/// without a `<PRI>`, its severity digit is the record's severity (the
+/// facility stays unknown), and an NX-OS `SYSTEM_MSG` that names the Linux
+/// program it wraps becomes that program's message
+/// ([`nxos::wrapped_program`](super::nxos::wrapped_program)). A record whose
+/// `app` does not start with `%` costs a byte compare or two.
+#[inline(always)]
+pub(super) fn read_tag(rec: &mut SyslogRecord<'_>) {
+    if rec
+        .app
+        .is_some_and(|app| app.as_bytes().first() == Some(&b'%'))
+    {
+        tag_facts(rec);
+    }
+}
+
+/// [`read_tag`] of a record whose `app` starts with `%`: the tag must be one
+/// as written in the line, followed by `:` ([`is_mnemonic_tag`]), so a pid or
+/// sub-program after it (`%SYS-5-X[12]:`) or any other `%word` is not read.
+///
+/// A `<PRI>` wins over the tag when both are written: it is what the device
+/// sent, Cisco derives it from the message's severity (the two agree unless
+/// the PRI was rewritten on the way), and the record's PRI
+/// ([`SyslogRecord::priority`]) must stay the written one.
+#[inline(never)]
+fn tag_facts(rec: &mut SyslogRecord<'_>) {
+    let Some(app) = rec.app else {
+        return;
+    };
+    let line = rec.raw;
+    let Some((severity, mnemonic)) = super::relayed::offset_in(line, app)
+        .and_then(|at| line.get(at..))
+        .and_then(message_tag)
+    else {
+        return;
+    };
+    if rec.severity.is_none() {
+        rec.severity = Some(severity);
+    }
+    if mnemonic == "SYSTEM_MSG" {
+        super::nxos::wrapped_program(rec, app);
+    }
 }
 
 /// A zone name written after the time, as Cisco's `show-timezone` does
@@ -634,6 +688,65 @@ mod tests {
             "",
         ] {
             assert!(!is_mnemonic_tag(s), "{s}");
+        }
+        assert_eq!(message_tag("%SYS-5-CONFIG_I: x"), Some((5, "CONFIG_I")));
+        assert_eq!(
+            message_tag("%PM-SP-4-ERR_DISABLE:"),
+            Some((4, "ERR_DISABLE"))
+        );
+        assert_eq!(message_tag("%SYS-0-7: x"), Some((0, "7")));
+        assert_eq!(message_tag("%SYS-5-X-Y: x"), None);
+    }
+
+    #[test]
+    fn a_tag_without_a_pri_gives_the_severity() {
+        let ctx = ctx();
+        for (line, severity) in [
+            ("%SYS-0-X: m", 0),
+            ("123: %LINK-3-UPDOWN: m", 3),
+            ("45: 1d02h: %SYS-7-X: m", 7),
+            ("Mar  1 2024 12:00:00: %ASA-6-302013: m", 6),
+            ("Mar  1 2024 12:00:00 fw01 : %ASA-4-106023: m", 4),
+            ("Mar  1 12:00:00 fw01 %ASA-2-106001: m", 2),
+            ("2024-03-01T00:01:23Z host %SEC_LOGIN-5-LOGIN_SUCCESS: m", 5),
+            ("10.0.0.1: 2023 Jan 10 10:11:12 CET: %ETHPORT-5-IF_UP: m", 5),
+            (
+                "Mar  1 18:46:12 10.1.1.1 56: 000052: *Mar  1 18:46:11.351 UTC: %LINK-3-UPDOWN: m",
+                3,
+            ),
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert!(r.app.is_some_and(|a| a.starts_with('%')), "{line}");
+            // No facility is made up, so there is still no PRI.
+            assert_eq!((r.facility, r.severity), (None, Some(severity)), "{line}");
+            assert_eq!(r.priority(), None, "{line}");
+            assert_eq!(r.msgid, None, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_pri_wins_and_other_tags_give_no_severity() {
+        let ctx = ctx();
+        // The PRI says 5, the tag 3: the PRI is what was sent.
+        let r = parse("<189>123: %LINK-3-UPDOWN: m", &ctx).expect("parses");
+        assert_eq!(
+            (r.facility, r.severity, r.priority()),
+            (Some(23), Some(5), Some(189))
+        );
+        let r = parse("<190>Mar  1 12:00:00 fw01 %ASA-2-106001: m", &ctx).expect("parses");
+        assert_eq!(r.severity, Some(6));
+        for line in [
+            "Mar  1 12:00:00 host %foo: m",
+            "Mar  1 12:00:00 host %SYS-8-X: m",
+            "Mar  1 12:00:00 host %SYS-5: m",
+            "Mar  1 12:00:00 host %SYS-5-X[12]: m",
+            "Mar  1 12:00:00 host %SYS-5-X(sub): m",
+            "Mar  1 12:00:00 host sshd[1]: %SYS-5-X: m",
+            "Mar  1 12:00:00 host app: m",
+            "Mar  1 12:00:00 host m",
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert_eq!((r.facility, r.severity), (None, None), "{line}");
         }
     }
 }

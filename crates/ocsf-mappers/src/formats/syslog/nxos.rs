@@ -12,8 +12,16 @@
 //! offset, which NX-OS does not write: it prints the configured zone name)
 //! leaves a space there, so the line is refused rather than read in a zone it
 //! does not name.
+//!
+//! NX-OS relays the syslog lines of its Linux programs (sshd, PAM, sudo,
+//! getty, its own `vsh`) as `%FACILITY-SEVERITY-SYSTEM_MSG:` messages, the
+//! facility being the Linux one (`AUTHPRIV`, `DAEMON`, `USER`, ...), and ends
+//! them with the program's name and pid after ` - `; [`wrapped_program`]
+//! makes such a record the program's own line.
 
+use super::SyslogRecord;
 use super::cisco::is_device_id;
+use crate::formats::text::decode_octal_escapes;
 use crate::formats::time::{digits, month_from_abbrev};
 
 /// What [`header`] found before an NX-OS month.
@@ -49,6 +57,58 @@ pub(super) fn header(line: &str, at: usize) -> Option<Header<'_>> {
         year: i64::from(year),
         month_at,
     })
+}
+
+/// An NX-OS `%FACILITY-SEVERITY-SYSTEM_MSG` message relays a line of one of
+/// the switch's Linux programs and names that program at the end, after
+/// ` - `: `%AUTHPRIV-6-SYSTEM_MSG: pam_unix(sshd:session): session opened for
+/// user admin by (uid=0) - sshd[14213]`, `... - dcos_sshd[12977]`,
+/// `... - getty[28224]`, `... - sudo`. When the message ends with ` - ` and a
+/// well-formed `name[pid]` or `name` ([`program_suffix`]), the record becomes
+/// that program's line: `app` the name, `procid` and `pid` the pid (`None`
+/// without one), the message the text before ` - `, and the Cisco `tag` its
+/// `msgid` (the type of the message, as RFC 5424's MSGID is). Any other
+/// message is left as it is. `tag` is the record's `app`.
+pub(super) fn wrapped_program<'a>(rec: &mut SyslogRecord<'a>, tag: &'a str) {
+    let text = rec.message_raw;
+    let Some(cut) = text.rfind(" - ").filter(|&cut| cut > 0) else {
+        return;
+    };
+    let Some((name, procid)) = program_suffix(&text[cut + 3..]) else {
+        return;
+    };
+    rec.msgid = Some(tag);
+    rec.app = Some(name);
+    rec.sub_program = None;
+    rec.procid = procid;
+    rec.pid = procid.and_then(|p| p.parse().ok());
+    rec.message_raw = &text[..cut];
+    rec.message = decode_octal_escapes(rec.message_raw);
+}
+
+/// `name[pid]` or `name`, the whole of `s`: a name of ASCII letters, digits,
+/// `_`, `-`, `.` and `/` that starts with a letter, `_` or `/` (at most 64
+/// bytes), and a pid of one to ten digits that fits a `u32`. Returns the name
+/// and the pid as written.
+fn program_suffix(s: &str) -> Option<(&str, Option<&str>)> {
+    let (name, pid) = match s.strip_suffix(']') {
+        Some(head) => {
+            let (name, pid) = head.split_once('[')?;
+            let digits = (1..=10).contains(&pid.len()) && pid.bytes().all(|c| c.is_ascii_digit());
+            if !digits || pid.parse::<u32>().is_err() {
+                return None;
+            }
+            (name, Some(pid))
+        }
+        None => (s, None),
+    };
+    let first = name.bytes().next()?;
+    let well_formed = name.len() <= 64
+        && (first.is_ascii_alphabetic() || matches!(first, b'_' | b'/'))
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/'));
+    well_formed.then_some((name, pid))
 }
 
 #[cfg(test)]
@@ -113,8 +173,10 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(r.time_ms, civil_to_epoch_ms(2023, 1, 10, 10, 11, 12, 345));
-        assert_eq!((r.hostname, r.app), (None, Some("%AUTHPRIV-6-SYSTEM_MSG")));
-        assert_eq!(r.message, "m - sshd[1]");
+        // The Linux program it names is the program (`wrapped_program`).
+        assert_eq!((r.hostname, r.app, r.pid), (None, Some("sshd"), Some(1)));
+        assert_eq!(r.msgid, Some("%AUTHPRIV-6-SYSTEM_MSG"));
+        assert_eq!(r.message, "m");
         // No zone, or a known zone that is not UTC: the context's offset,
         // never UTC; a written year is used even years before the reference.
         for line in [
@@ -161,5 +223,131 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidTimestamp, "{line}: {e}");
             assert_eq!(e.offset(), Some(offset), "{line}: {e}");
         }
+    }
+
+    #[test]
+    fn system_msg_names_the_linux_program_it_wraps() {
+        let ctx = ctx();
+        for (line, app, procid, pid, message) in [
+            (
+                "<190>sw01: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: pam_unix(sshd:session): session opened for user admin by (uid=0) - sshd[14213]",
+                "sshd",
+                Some("14213"),
+                Some(14213),
+                "pam_unix(sshd:session): session opened for user admin by (uid=0)",
+            ),
+            (
+                "<187>: 2023 Jan 10 10:11:12 UTC: %DAEMON-3-SYSTEM_MSG: error: bind: Address in use - dcos_sshd[77]",
+                "dcos_sshd",
+                Some("77"),
+                Some(77),
+                "error: bind: Address in use",
+            ),
+            // No pid; the last ` - ` counts; escapes are still decoded.
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-5-SYSTEM_MSG: a - b#011c - sudo",
+                "sudo",
+                None,
+                None,
+                "a - b\tc",
+            ),
+            // A pid that is not a `u32` is refused below; the largest one is not.
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %USER-6-SYSTEM_MSG: m - /usr/bin/x-y.z[4294967295]",
+                "/usr/bin/x-y.z",
+                Some("4294967295"),
+                Some(u32::MAX),
+                "m",
+            ),
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert_eq!((r.app, r.procid, r.pid), (Some(app), procid, pid), "{line}");
+            assert_eq!(r.sub_program, None, "{line}");
+            assert_eq!(r.message, message, "{line}");
+            assert!(
+                r.msgid.is_some_and(|t| t.ends_with("-SYSTEM_MSG")),
+                "{line}"
+            );
+            assert_eq!(r.raw, line);
+        }
+        // In a server's file, with no PRI: the tag's severity stays.
+        let r = parse(
+            "Jan 10 10:11:13 172.22.22.45 : 2005 Sep 04 18:18:22 UTC: %AUTHPRIV-3-SYSTEM_MSG: m - getty[28224]",
+            &ctx,
+        )
+        .expect("parses");
+        assert_eq!(
+            (r.app, r.pid, r.message_raw),
+            (Some("getty"), Some(28224), "m")
+        );
+        assert_eq!((r.facility, r.severity), (None, Some(3)));
+        assert_eq!(r.msgid, Some("%AUTHPRIV-3-SYSTEM_MSG"));
+    }
+
+    #[test]
+    fn other_suffixes_and_tags_are_left_alone() {
+        let ctx = ctx();
+        for (line, message) in [
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m - sshd[1x]",
+                "m - sshd[1x]",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m - sshd[]",
+                "m - sshd[]",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m - sshd[4294967296]",
+                "m - sshd[4294967296]",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m - sshd[1] ",
+                "m - sshd[1] ",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m - two words",
+                "m - two words",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m - 9lives",
+                "m - 9lives",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m - ",
+                "m - ",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG: m -sshd",
+                "m -sshd",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSG:  - sshd[1]",
+                " - sshd[1]",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-SYSTEM_MSGX: m - sshd[1]",
+                "m - sshd[1]",
+            ),
+            (
+                "<189>: 2023 Jan 10 10:11:12 UTC: %AUTHPRIV-6-LOGIN: m - sshd[1]",
+                "m - sshd[1]",
+            ),
+        ] {
+            let r = parse(line, &ctx).expect(line);
+            assert!(r.app.is_some_and(|a| a.starts_with('%')), "{line}");
+            assert_eq!((r.procid, r.pid, r.msgid), (None, None, None), "{line}");
+            assert_eq!(r.message, message, "{line}");
+        }
+        // A Linux program's line ending like one is not touched.
+        let r = parse("Jan 10 10:11:12 h app[5]: done - app[5]", &ctx).expect("parses");
+        assert_eq!((r.app, r.pid, r.msgid), (Some("app"), Some(5), None));
+        assert_eq!(r.message, "done - app[5]");
+        // The name's rules.
+        assert_eq!(program_suffix("sshd[1]"), Some(("sshd", Some("1"))));
+        assert_eq!(program_suffix("_x"), Some(("_x", None)));
+        assert_eq!(program_suffix(&"a".repeat(65)), None);
+        assert_eq!(program_suffix("[1]"), None);
+        assert_eq!(program_suffix("a[1]]"), None);
+        assert_eq!(program_suffix("a[12345678901]"), None);
     }
 }

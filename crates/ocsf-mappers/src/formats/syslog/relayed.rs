@@ -101,7 +101,7 @@ fn device_part_start(rec: &SyslogRecord<'_>) -> Option<usize> {
 
 /// Where `part`, a slice of `line`, starts in `line`; `None` when it is not
 /// one.
-fn offset_in(line: &str, part: &str) -> Option<usize> {
+pub(super) fn offset_in(line: &str, part: &str) -> Option<usize> {
     let at = (part.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
     (at + part.len() <= line.len()).then_some(at)
 }
@@ -234,10 +234,10 @@ mod tests {
     fn nxos_messages_after_a_server_header() {
         assert_relayed(&[
             (
-                "Jan 10 10:11:13 172.22.22.45 : 2005 Sep 04 18:18:22 UTC: %AUTHPRIV-3-SYSTEM_MSG: m - sshd[1]",
+                "Jan 10 10:11:13 172.22.22.45 : 2005 Sep 04 18:18:22 UTC: %AUTHPRIV-3-SYSTEM_MSG: ttyS1: togetattr: Input/output error",
                 Some("172.22.22.45"),
                 "%AUTHPRIV-3-SYSTEM_MSG",
-                "m - sshd[1]",
+                "ttyS1: togetattr: Input/output error",
             ),
             (
                 "Jan 10 10:11:13 10.0.0.2 sw01: 2017 Jul 28 10:32:11 CET: %ETHPORT-5-IF_UP: Interface Ethernet1/1 is up",
