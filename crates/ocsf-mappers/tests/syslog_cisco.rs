@@ -91,14 +91,7 @@ fn near_misses_are_unchanged() {
         "<189>123: router1: hello",
         "<13>CRON: msg",
     ] {
-        let j = map(line);
-        assert_eq!(j["class_uid"], 0, "{j}");
-        assert_eq!(
-            j["unmapped"]["fallback"]["kind"], "invalid timestamp",
-            "{j}"
-        );
-        assert_eq!(j["time"], REFERENCE, "{j}");
-        assert_eq!(j["raw_data"], line, "{j}");
+        assert_header_fallback(line);
     }
     // A Linux line whose message starts with a number and a colon.
     let j = map("Mar  1 00:01:23 host cron: 12: x");
@@ -194,13 +187,18 @@ fn nxos_and_counter_near_misses_are_unchanged() {
         "<189>56: 000052: hello",
         "<189>56: 000052: 000053: Mar  1 00:01:23: %SYS-5-X: m",
     ] {
-        let j = map(line);
-        assert_eq!(j["class_uid"], 0, "{j}");
-        assert_eq!(
-            j["unmapped"]["fallback"]["kind"], "invalid timestamp",
-            "{j}"
-        );
-        assert_eq!(j["time"], REFERENCE, "{j}");
-        assert_eq!(j["raw_data"], line, "{j}");
+        assert_header_fallback(line);
     }
+}
+
+/// `line` maps to a counted fallback for its header, at the reference clock.
+fn assert_header_fallback(line: &str) {
+    let j = map(line);
+    assert_eq!(j["class_uid"], 0, "{j}");
+    assert_eq!(
+        j["unmapped"]["fallback"]["kind"], "invalid timestamp",
+        "{j}"
+    );
+    assert_eq!(j["time"], REFERENCE, "{j}");
+    assert_eq!(j["raw_data"], line, "{j}");
 }
