@@ -127,13 +127,16 @@ impl CefRecord<'_> {
         if let Ok(n) = s.parse::<u8>() {
             return (n <= 10).then_some(n);
         }
-        match s.to_ascii_lowercase().as_str() {
-            "low" => Some(3),
-            "medium" => Some(6),
-            "high" => Some(8),
-            "very-high" | "very high" => Some(10),
-            _ => None,
-        }
+        // Compared without case and without a lower-cased copy.
+        [
+            ("low", 3),
+            ("medium", 6),
+            ("high", 8),
+            ("very-high", 10),
+            ("very high", 10),
+        ]
+        .into_iter()
+        .find_map(|(word, level)| s.eq_ignore_ascii_case(word).then_some(level))
     }
 }
 
@@ -575,6 +578,10 @@ mod tests {
             ("Low", Some(3)),
             ("medium", Some(6)),
             ("High", Some(8)),
+            ("VERY-HIGH", Some(10)),
+            ("Very High", Some(10)),
+            (" low ", Some(3)),
+            ("Lower", None),
             ("Unknown", None),
         ] {
             let line = mk(s);
