@@ -321,8 +321,7 @@ pub fn parse<'a>(line: &'a str, ctx: &SyslogContext) -> Result<SyslogRecord<'a>,
     {
         return parse_5424(line, pri, version, next, ctx);
     }
-    // Both shapes look for a Cisco message after a syslog server's header, where a tag
-    // would be (`relayed::reread`).
+    // Both shapes read what a Cisco tag says about the whole line (`whole_line`).
     if digits(b, i, 4).is_some() && b.get(i + 4) == Some(&b'-') {
         return parse_3339_line(line, pri, i);
     }
@@ -378,7 +377,7 @@ pub(crate) fn message_glued_to_tag(line: &str) -> Option<usize> {
     }
     // Where the message starts in the line (an NX-OS `SYSTEM_MSG` read as its
     // program's line ends before the line does).
-    let at = relayed::offset_in(rec.raw, rec.message_raw)?;
+    let at = offset_in(rec.raw, rec.message_raw)?;
     (at > 0 && rec.raw.as_bytes().get(at - 1) == Some(&b':')).then_some(at)
 }
 
@@ -739,8 +738,7 @@ fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecor
         TimeSource::Explicit,
         Some(t.offset_secs),
     );
-    relayed::reread(&mut rec);
-    cisco::read_tag(&mut rec);
+    whole_line(&mut rec);
     Ok(rec)
 }
 
@@ -748,7 +746,7 @@ fn parse_3339_line(line: &str, pri: Option<u8>, at: usize) -> Result<SyslogRecor
 /// or, as network devices write it, `Mmm dd yyyy hh:mm:ss`; the time may end
 /// with `:` instead of a space (see [`host_field_start`]). `server`: the
 /// line is a whole line, whose tag position may hold a device's Cisco message
-/// (`relayed::reread`); `false` when reading that message itself.
+/// ([`whole_line`]); `false` when reading that message itself.
 #[inline(always)]
 fn parse_3164<'a>(
     line: &'a str,
@@ -772,7 +770,7 @@ fn parse_3164<'a>(
         );
         rec.hostname = head.origin;
         if server {
-            cisco::read_tag(&mut rec);
+            whole_line(&mut rec);
         }
         return Ok(rec);
     }
@@ -842,10 +840,26 @@ fn parse_3164<'a>(
         rec.hostname = origin;
     }
     if server {
-        relayed::reread(&mut rec);
-        cisco::read_tag(&mut rec);
+        whole_line(&mut rec);
     }
     Ok(rec)
+}
+
+/// What only a whole line's record (not a device's message inside it) is
+/// read for: a Cisco message where a syslog server's header puts its tag
+/// ([`relayed::reread`]), then what the record's Cisco tag says besides the
+/// program ([`cisco::read_tag`]). A few byte compares on other lines.
+#[inline(always)]
+fn whole_line(rec: &mut SyslogRecord<'_>) {
+    relayed::reread(rec);
+    cisco::read_tag(rec);
+}
+
+/// Where `part`, a slice of `line`, starts in `line`; `None` when it is not
+/// one.
+fn offset_in(line: &str, part: &str) -> Option<usize> {
+    let at = (part.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
+    (at + part.len() <= line.len()).then_some(at)
 }
 
 /// Reads `Mmm dd` (or `Mmm  d`, `Mmm d`) at `b[at..]` and the space after it:

@@ -288,7 +288,7 @@ fn tag_facts(rec: &mut SyslogRecord<'_>) {
         return;
     };
     let line = rec.raw;
-    let Some((severity, mnemonic)) = super::relayed::offset_in(line, app)
+    let Some((severity, mnemonic)) = super::offset_in(line, app)
         .and_then(|at| line.get(at..))
         .and_then(message_tag)
     else {

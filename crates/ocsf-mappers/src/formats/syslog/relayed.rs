@@ -28,7 +28,7 @@
 //! header has none. Anything else, such as `host 123: hello` or a program
 //! tag with a pid, is left as the server's header parsed it.
 
-use super::{LAYOUT_REFERENCE_MS, SyslogContext, SyslogRecord, cisco, parse_3164};
+use super::{LAYOUT_REFERENCE_MS, SyslogContext, SyslogRecord, cisco, offset_in, parse_3164};
 
 /// Re-reads `rec`, a server's line whose tag position holds a Cisco message,
 /// as described in the [module docs](self); any other record is left as it
@@ -81,7 +81,7 @@ fn device_part_start(rec: &SyslogRecord<'_>) -> Option<usize> {
     let msg = rec.message_raw.as_bytes();
     match rec.app {
         None if matches!(msg, [b':', b' ', ..] | [b'*' | b'.', ..]) => {
-            rec.raw.len().checked_sub(msg.len())
+            offset_in(rec.raw, rec.message_raw)
         }
         Some(app) if rec.procid.is_none() && rec.sub_program.is_none() => {
             let digit_first = app.as_bytes().first().is_some_and(u8::is_ascii_digit);
@@ -97,13 +97,6 @@ fn device_part_start(rec: &SyslogRecord<'_>) -> Option<usize> {
         }
         _ => None,
     }
-}
-
-/// Where `part`, a slice of `line`, starts in `line`; `None` when it is not
-/// one.
-pub(super) fn offset_in(line: &str, part: &str) -> Option<usize> {
-    let at = (part.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
-    (at + part.len() <= line.len()).then_some(at)
 }
 
 #[cfg(test)]
