@@ -7,9 +7,7 @@ use parquet::arrow::arrow_reader::{
 };
 
 use ocsf_model::OcsfEvent;
-use ocsf_model::columnar::{
-    BatchEncoder, Columnar, ColumnarError, ColumnarOptions, decode_batch_at,
-};
+use ocsf_model::columnar::{BatchDecoder, BatchEncoder, Columnar, ColumnarError, ColumnarOptions};
 
 use crate::{ParquetResultExt, ParquetRules, populated_columns, string_views, validate_pages};
 
@@ -154,9 +152,10 @@ fn read_parquet_unguarded<E: Columnar>(
     let reader = builder.with_projection(projection).build().pq()?;
     // The footer's row count is not trusted beyond a preallocation hint.
     events.reserve(rows.min(1 << 16).saturating_sub(events.len()));
+    let mut decoder = BatchDecoder::<E>::new();
     let mut end = 0;
     for batch in reader {
-        end = decode_batch_at::<E>(&batch?, events, end)?;
+        end = decoder.decode_at(&batch?, events, end)?;
     }
     events.truncate(end);
     Ok(())

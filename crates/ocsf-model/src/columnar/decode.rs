@@ -14,109 +14,20 @@ use arrow_schema::{DataType, TimeUnit};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value};
 
-use super::spares::Spares;
+use super::spares::{SpareTree, Spares, StructSpares};
 use super::{Columnar, ColumnarError};
 use crate::schema::{ItemDef, SchemaVersion};
 
-/// Decodes every row of a batch into typed events of one class.
-///
-/// Columns the class does not define are kept in each event's `unknown` map; columns it defines
-/// but the batch lacks are absent attributes.
-pub fn decode_batch<E: Columnar>(batch: &RecordBatch) -> Result<Vec<E>, ColumnarError> {
-    let mut out = Vec::with_capacity(batch.num_rows());
-    decode_batch_into(batch, &mut out)?;
-    Ok(out)
-}
-
-/// Like [`decode_batch`], appending to `out` (no intermediate vector when a reader collects
-/// the rows of many batches). On error, `out` keeps the rows decoded before the failing one.
-pub fn decode_batch_into<E: Columnar>(
-    batch: &RecordBatch,
-    out: &mut Vec<E>,
-) -> Result<(), ColumnarError> {
-    decode_batch_at(batch, out, out.len()).map(|_| ())
-}
-
-/// Replaces the contents of `events` with the rows of `batch`, reusing the allocations of the
-/// events already there: the first `events.len()` rows are decoded in place
-/// ([`Columnar::decode_into`]: strings, boxed objects and lists overwritten), the rest are
-/// appended, and events beyond the batch's rows are dropped. A reader that decodes batch after
-/// batch into the same vector allocates little once the events have taken their shape.
-///
-/// The result equals [`decode_batch`] of the same batch. On error, `events` holds a mix of the
-/// old and the new rows.
-///
-/// ```
-/// # #[cfg(feature = "v1_1_0")] {
-/// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, decode_batch, decode_batch_reusing};
-/// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
-/// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
-///
-/// let event = |time, name: &str| {
-///     let mut user = User::default();
-///     user.name = Some(name.into());
-///     Authentication::new(AuthenticationActivityId::Logon,
-///         Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, time, user)
-/// };
-/// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
-/// encoder.append(&event(1_000, "alice"));
-/// encoder.append(&event(2_000, "bob"));
-/// let first = encoder.finish()?;
-/// encoder.append(&event(3_000, "carol"));
-/// let second = encoder.finish()?;
-///
-/// let mut events: Vec<Authentication> = Vec::new();
-/// decode_batch_reusing(&first, &mut events)?;
-/// assert_eq!(events.len(), 2);
-/// decode_batch_reusing(&second, &mut events)?; // reuses the first event's strings and boxes
-/// assert_eq!(events, decode_batch::<Authentication>(&second)?);
-/// # }
-/// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
-/// ```
-pub fn decode_batch_reusing<E: Columnar>(
-    batch: &RecordBatch,
-    events: &mut Vec<E>,
-) -> Result<(), ColumnarError> {
-    let end = decode_batch_at(batch, events, 0)?;
-    events.truncate(end);
-    Ok(())
-}
-
-/// Decodes the rows of `batch` over `events[start..]`, reusing the events there and appending
-/// the rest; returns the index after the last row. Events beyond it are left alone: a reader
-/// decodes the batches of one file one after the other into one reused vector, then truncates
-/// it to the last index.
-///
-/// ```
-/// # #[cfg(feature = "v1_1_0")] {
-/// use ocsf_model::columnar::{BatchEncoder, ColumnarOptions, decode_batch_at};
-/// use ocsf_model::v1_1_0::events::{Authentication, AuthenticationActivityId, SeverityId};
-/// use ocsf_model::v1_1_0::objects::{Metadata, Product, User};
-///
-/// let event = |time| Authentication::new(AuthenticationActivityId::Logon,
-///     Metadata::new(Product::default(), "1.1.0".into()), SeverityId::Low, time, User::default());
-/// let mut encoder = BatchEncoder::<Authentication>::new(&ColumnarOptions::default())?;
-/// encoder.append(&event(1));
-/// let first = encoder.finish()?;
-/// encoder.append(&event(2));
-/// encoder.append(&event(3));
-/// let second = encoder.finish()?;
-///
-/// let mut events: Vec<Authentication> = Vec::new();
-/// let end = decode_batch_at(&first, &mut events, 0)?;
-/// let end = decode_batch_at(&second, &mut events, end)?;
-/// events.truncate(end);
-/// assert_eq!(events.iter().map(|e| e.time).collect::<Vec<_>>(), [1, 2, 3]);
-/// # }
-/// # Ok::<(), ocsf_model::columnar::ColumnarError>(())
-/// ```
-pub fn decode_batch_at<E: Columnar>(
+/// Decodes the rows of `batch` over `events[start..]` (reusing the events there, appending the
+/// rest) with the struct columns' spares kept in `tree`; returns the index after the last row.
+pub(crate) fn decode_rows_at<E: Columnar>(
     batch: &RecordBatch,
     events: &mut Vec<E>,
     start: usize,
+    tree: &mut SpareTree,
 ) -> Result<usize, ColumnarError> {
     let array = StructArray::from(batch.clone());
-    let decoder = StructDecoder::new(E::schema_version(), E::item(), &array, String::new())?;
+    let decoder = StructDecoder::new(E::schema_version(), E::item(), &array, String::new(), tree)?;
     let rows = batch.num_rows();
     let start = start.min(events.len());
     let reused = (events.len() - start).min(rows);
@@ -127,6 +38,7 @@ pub fn decode_batch_at<E: Columnar>(
     for row in reused..rows {
         events.push(E::decode(&RowDecoder { dec: &decoder, row })?);
     }
+    decoder.keep_spares(tree);
     Ok(start + rows)
 }
 
@@ -172,21 +84,21 @@ fn set_map_value(slot: &mut Value, values: &StringArray, i: usize) {
 
 /// Empties `slot`, keeping its value in `spares`.
 #[inline]
-fn clear_into<V: 'static>(slot: &mut Option<V>, spares: &Spares) {
+fn clear_into<V: Send + 'static>(slot: &mut Option<V>, spares: &Spares) {
     if let Some(value) = slot.take() {
         spares.put(value);
     }
 }
 
 /// What an object slot holds: `T` or `Box<T>` (a kept box is reused).
-trait ObjectSlot<T>: Sized + 'static {
+trait ObjectSlot<T>: Sized + Send + 'static {
     /// The object already in `slot`, else a spare one (with another row's contents, which
     /// `decode_into` overwrites), else a default one, put there.
     fn get_or_default<'s>(slot: &'s mut Option<Self>, spares: &Spares) -> &'s mut T;
     fn wrap(value: T) -> Self;
 }
 
-impl<T: Default + 'static> ObjectSlot<T> for T {
+impl<T: Default + Send + 'static> ObjectSlot<T> for T {
     fn get_or_default<'s>(slot: &'s mut Option<Self>, spares: &Spares) -> &'s mut T {
         slot.get_or_insert_with(|| spares.take::<T>().unwrap_or_default())
     }
@@ -195,7 +107,7 @@ impl<T: Default + 'static> ObjectSlot<T> for T {
     }
 }
 
-impl<T: Default + 'static> ObjectSlot<T> for Box<T> {
+impl<T: Default + Send + 'static> ObjectSlot<T> for Box<T> {
     fn get_or_default<'s>(slot: &'s mut Option<Self>, spares: &Spares) -> &'s mut T {
         slot.get_or_insert_with(|| spares.take::<Box<T>>().unwrap_or_default())
     }
@@ -214,12 +126,10 @@ pub(crate) struct StructDecoder<'a> {
     present: u128,
     extras: Vec<(&'a str, &'a dyn Array)>,
     array: &'a StructArray,
-    /// Strings (of any attribute) and maps taken out of the events of this struct.
-    strings: Spares,
-    maps: Spares,
-    /// Values of this struct's own slot type (`T`, `Box<T>` or list elements `T`) taken out of
-    /// the events of its parent.
-    objects: Spares,
+    /// Strings (of any attribute) and maps taken out of the events of this struct, and values
+    /// of its own slot type (`T`, `Box<T>` or list elements `T`) taken out of the events of its
+    /// parent; from the reader's [`SpareTree`], given back when the batch is decoded.
+    spares: StructSpares,
 }
 
 enum Reader<'a> {
@@ -247,6 +157,7 @@ impl<'a> StructDecoder<'a> {
         item: &'static ItemDef,
         array: &'a StructArray,
         path: String,
+        tree: &mut SpareTree,
     ) -> Result<Self, ColumnarError> {
         let mut columns: Vec<Option<Reader<'a>>> =
             (0..item.attributes.len()).map(|_| None).collect();
@@ -267,7 +178,7 @@ impl<'a> StructDecoder<'a> {
                         .object
                         .and_then(|o| schema.object(o))
                         .filter(|o| !o.attributes.is_empty());
-                    columns[index] = Some(reader(schema, object, column, child_path)?);
+                    columns[index] = Some(reader(schema, object, column, child_path, tree)?);
                 }
                 Err(_) => extras.push((name, column)),
             }
@@ -278,6 +189,7 @@ impl<'a> StructDecoder<'a> {
             .enumerate()
             .filter(|(_, c)| !matches!(c, None | Some(Reader::Null)))
             .fold(0u128, |bits, (i, _)| bits | (1u128 << i));
+        let spares = tree.take(&path);
         Ok(StructDecoder {
             item,
             path,
@@ -285,10 +197,17 @@ impl<'a> StructDecoder<'a> {
             present,
             extras,
             array,
-            strings: Spares::default(),
-            maps: Spares::default(),
-            objects: Spares::default(),
+            spares,
         })
+    }
+
+    /// Gives this decoder's spares, and those of the struct columns under it, back to `tree`
+    /// for the next batch.
+    fn keep_spares(self, tree: &mut SpareTree) {
+        for column in self.columns.into_iter().flatten() {
+            column.keep_spares(tree);
+        }
+        tree.keep(self.path, self.spares);
     }
 }
 
@@ -297,6 +216,7 @@ fn reader<'a>(
     object: Option<&'static ItemDef>,
     column: &'a dyn Array,
     path: String,
+    tree: &mut SpareTree,
 ) -> Result<Reader<'a>, ColumnarError> {
     Ok(match column.data_type() {
         DataType::Null => Reader::Null,
@@ -322,17 +242,18 @@ fn reader<'a>(
                 def,
                 column.as_struct(),
                 path,
+                tree,
             )?)),
             None => Reader::Other(column),
         },
         DataType::Map(_, _) => Reader::Map(column.as_map()),
         DataType::List(_) => {
             let list = column.as_list::<i32>();
-            list_reader(schema, object, column, list, path)?
+            list_reader(schema, object, column, list, path, tree)?
         }
         DataType::LargeList(_) => {
             let list = column.as_list::<i64>();
-            list_reader(schema, object, column, list, path)?
+            list_reader(schema, object, column, list, path, tree)?
         }
         _ => Reader::Other(column),
     })
@@ -344,13 +265,14 @@ fn list_reader<'a, O: arrow_array::OffsetSizeTrait>(
     column: &'a dyn Array,
     list: &'a GenericListArray<O>,
     path: String,
+    tree: &mut SpareTree,
 ) -> Result<Reader<'a>, ColumnarError> {
     let offsets = list
         .value_offsets()
         .windows(2)
         .map(|w| (w[0].as_usize(), w[1].as_usize()))
         .collect();
-    let values = reader(schema, object, list.values().as_ref(), path)?;
+    let values = reader(schema, object, list.values().as_ref(), path, tree)?;
     Ok(Reader::List(Box::new(ListReader {
         array: column,
         offsets,
@@ -564,7 +486,7 @@ impl<'a> RowDecoder<'a> {
             *slot = self.string_in(index, r)?.map(Cow::Owned);
             return Ok(());
         };
-        let strings = &self.dec.strings;
+        let strings = &self.dec.spares.strings;
         match a.at(self.row).map(|text| (text, C::static_caption(text))) {
             None => {
                 if let Some(Cow::Owned(s)) = slot.take() {
@@ -703,12 +625,13 @@ impl<'a> RowDecoder<'a> {
             && end <= keys.len().min(values.len())
         {
             if m.is_null(self.row) {
-                clear_into(slot, &self.dec.maps);
+                clear_into(slot, &self.dec.spares.maps);
                 return Ok(());
             }
             // A null key is left out (the generic path below does that); the rest is in place.
             if keys.null_count() == 0 || (start..end).all(|i| keys.is_valid(i)) {
-                let out = slot.get_or_insert_with(|| self.dec.maps.take().unwrap_or_default());
+                let out =
+                    slot.get_or_insert_with(|| self.dec.spares.maps.take().unwrap_or_default());
                 // The leading entries whose keys are the row's keep their keys and strings.
                 let mut same = 0;
                 for ((k, v), i) in out.iter_mut().zip(start..end) {
@@ -952,9 +875,23 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<String>,
     ) -> Result<(), ColumnarError> {
-        self.present_or_clear(index, slot, |d, r, slot| {
-            d.string_into_column(index, r, slot)
-        })
+        match self.column(index) {
+            None => {
+                if slot.is_some() {
+                    self.keep_string(slot);
+                }
+                Ok(())
+            }
+            Some(r) => self.string_into_column(index, r, slot),
+        }
+    }
+
+    /// Empties a string slot whose attribute has no column in this batch, keeping the string
+    /// for a later row or batch.
+    #[cold]
+    #[inline(never)]
+    fn keep_string(&self, slot: &mut Option<String>) {
+        clear_into(slot, &self.dec.spares.strings);
     }
 
     #[inline(never)]
@@ -966,8 +903,8 @@ impl<'a> RowDecoder<'a> {
     ) -> Result<(), ColumnarError> {
         match r {
             Reader::Str(a) => match a.at(self.row) {
-                Some(s) => set_str(slot, s, &self.dec.strings),
-                None => clear_into(slot, &self.dec.strings),
+                Some(s) => set_str(slot, s, &self.dec.spares.strings),
+                None => clear_into(slot, &self.dec.spares.strings),
             },
             r => *slot = self.string_in(index, r)?,
         }
@@ -1017,8 +954,8 @@ impl<'a> RowDecoder<'a> {
             Reader::Int(a) => a.at(self.row).map_err(|m| self.invalid(index, m))?,
             Reader::Str(a) => {
                 match a.at(self.row) {
-                    Some(s) => set_str(slot, s, &self.dec.strings),
-                    None => clear_into(slot, &self.dec.strings),
+                    Some(s) => set_str(slot, s, &self.dec.spares.strings),
+                    None => clear_into(slot, &self.dec.spares.strings),
                 }
                 return Ok(());
             }
@@ -1026,13 +963,14 @@ impl<'a> RowDecoder<'a> {
         };
         match ms {
             Some(ms) => {
-                let s = slot.get_or_insert_with(|| self.dec.strings.take().unwrap_or_default());
+                let s =
+                    slot.get_or_insert_with(|| self.dec.spares.strings.take().unwrap_or_default());
                 s.clear();
                 if !crate::time::write_rfc3339_ms(s, ms) {
                     return Err(self.invalid(index, out_of_range(ms)));
                 }
             }
-            None => clear_into(slot, &self.dec.strings),
+            None => clear_into(slot, &self.dec.spares.strings),
         }
         Ok(())
     }
@@ -1040,7 +978,7 @@ impl<'a> RowDecoder<'a> {
     /// Like [`RowDecoder::object`], decoding into the object already in `slot` when there is
     /// one ([`Columnar::decode_into`]).
     #[inline(always)]
-    pub fn object_into<T: Columnar + DeserializeOwned + Default + 'static>(
+    pub fn object_into<T: Columnar + DeserializeOwned + Default + Send + 'static>(
         &self,
         index: usize,
         slot: &mut Option<T>,
@@ -1053,7 +991,7 @@ impl<'a> RowDecoder<'a> {
     /// [`RowDecoder::object_into`] for a boxed object: the box is kept and its object
     /// overwritten.
     #[inline(always)]
-    pub fn boxed_object_into<T: Columnar + DeserializeOwned + Default + 'static>(
+    pub fn boxed_object_into<T: Columnar + DeserializeOwned + Default + Send + 'static>(
         &self,
         index: usize,
         slot: &mut Option<Box<T>>,
@@ -1071,15 +1009,15 @@ impl<'a> RowDecoder<'a> {
         slot: &mut Option<S>,
     ) -> Result<(), ColumnarError>
     where
-        T: Columnar + DeserializeOwned + Default + 'static,
+        T: Columnar + DeserializeOwned + Default + Send + 'static,
         S: ObjectSlot<T>,
     {
         match r {
             Reader::Struct(dec) if !dec.array.is_null(self.row) => {
-                S::get_or_default(slot, &dec.objects)
+                S::get_or_default(slot, &dec.spares.objects)
                     .decode_into(&RowDecoder { dec, row: self.row })?;
             }
-            Reader::Struct(dec) => clear_into(slot, &dec.objects),
+            Reader::Struct(dec) => clear_into(slot, &dec.spares.objects),
             Reader::Null => *slot = None,
             r => *slot = self.object_from(index, r, self.row)?.map(S::wrap),
         }
@@ -1103,7 +1041,7 @@ impl<'a> RowDecoder<'a> {
 
     /// Like [`RowDecoder::object_list`], decoding into the objects already in the list.
     #[inline(always)]
-    pub fn object_list_into<T: Columnar + DeserializeOwned + Default + 'static>(
+    pub fn object_list_into<T: Columnar + DeserializeOwned + Default + Send + 'static>(
         &self,
         index: usize,
         slot: &mut Option<Vec<T>>,
@@ -1114,7 +1052,7 @@ impl<'a> RowDecoder<'a> {
     }
 
     #[inline(never)]
-    fn object_list_into_column<T: Columnar + DeserializeOwned + Default + 'static>(
+    fn object_list_into_column<T: Columnar + DeserializeOwned + Default + Send + 'static>(
         &self,
         index: usize,
         slot: &mut Option<Vec<T>>,
@@ -1122,7 +1060,7 @@ impl<'a> RowDecoder<'a> {
         // The objects a row no longer has are kept by the elements' decoder for a later row.
         let spares = match self.column(index) {
             Some(Reader::List(l)) => match &l.values {
-                Reader::Struct(dec) => Some(&dec.objects),
+                Reader::Struct(dec) => Some(&dec.spares.objects),
                 _ => None,
             },
             _ => None,
@@ -1146,7 +1084,7 @@ impl<'a> RowDecoder<'a> {
                     if let Some(v) = out.get_mut(n) {
                         v.decode_into(&row)?;
                     } else {
-                        let mut v = dec.objects.take::<T>().unwrap_or_default();
+                        let mut v = dec.spares.objects.take::<T>().unwrap_or_default();
                         v.decode_into(&row)?;
                         out.push(v);
                     }
@@ -1189,7 +1127,7 @@ impl<'a> RowDecoder<'a> {
         index: usize,
         slot: &mut Option<Vec<String>>,
     ) -> Result<(), ColumnarError> {
-        let strings = &self.dec.strings;
+        let strings = &self.dec.spares.strings;
         let Some((l, start, end)) = self.list(index)? else {
             if let Some(old) = slot.as_mut() {
                 strings.put_all(old.drain(..));
@@ -1243,6 +1181,15 @@ impl<'a> RowDecoder<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Gives the spares of the struct columns in this reader back to `tree`.
+    fn keep_spares(self, tree: &mut SpareTree) {
+        match self {
+            Reader::Struct(dec) => dec.keep_spares(tree),
+            Reader::List(list) => list.values.keep_spares(tree),
+            _ => {}
+        }
+    }
+
     fn array(&self) -> &'a dyn Array {
         match self {
             Reader::Int(a) => a.array(),

@@ -50,14 +50,16 @@
 //! milliseconds, `unmapped` as a Map or JSON text, missing columns (absent attributes), and
 //! extra columns, which are kept in the events' `unknown` maps as JSON.
 
+mod batch_decode;
 mod decode;
 mod encode;
 mod layout;
 mod spares;
 
-pub use decode::{
-    RowDecoder, decode_batch, decode_batch_at, decode_batch_into, decode_batch_reusing,
+pub use batch_decode::{
+    BatchDecoder, decode_batch, decode_batch_at, decode_batch_into, decode_batch_reusing,
 };
+pub use decode::RowDecoder;
 pub use encode::{BatchEncoder, EncodeStats, StructEncoder};
 pub use layout::{ColumnarOptions, arrow_schema};
 

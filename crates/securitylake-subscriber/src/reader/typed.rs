@@ -5,7 +5,7 @@
 use arrow_array::RecordBatch;
 use futures::StreamExt;
 use ocsf_model::OcsfEvent;
-use ocsf_model::columnar::decode_batch_reusing;
+use ocsf_model::columnar::BatchDecoder;
 
 use super::{BatchStream, EventStream};
 use crate::error::Result;
@@ -38,26 +38,27 @@ pub(crate) fn decoded_stream<T: Send + 'static>(
 /// ```
 pub struct TypedBatches<E> {
     batches: BatchStream,
-    class: std::marker::PhantomData<fn() -> E>,
+    /// Keeps what one batch's events gave up for the next batch.
+    decoder: BatchDecoder<E>,
 }
 
 impl<E: OcsfEvent> TypedBatches<E> {
     pub(crate) fn new(batches: BatchStream) -> Self {
         Self {
             batches,
-            class: std::marker::PhantomData,
+            decoder: BatchDecoder::new(),
         }
     }
 
     /// Replaces the contents of `events` with the next batch's rows, reusing the events already
-    /// there ([`decode_batch_reusing`]): a long read allocates little once the events have taken
-    /// their shape. Returns `false`, leaving `events` as it was, once the object has no more
+    /// there ([`BatchDecoder::decode_reusing`], with the values earlier batches' events gave up):
+    /// a long read allocates little once the events have taken their shape. Returns `false`, leaving `events` as it was, once the object has no more
     /// rows.
     pub async fn next_into(&mut self, events: &mut Vec<E>) -> Result<bool> {
         match self.batches.next().await {
             None => Ok(false),
             Some(batch) => {
-                decode_batch_reusing(&batch?, events)?;
+                self.decoder.decode_reusing(&batch?, events)?;
                 Ok(true)
             }
         }
