@@ -92,6 +92,16 @@ mod cisco;
 mod nxos;
 mod relayed;
 
+/// The context of the Cisco, NX-OS and relayed forms' tests: 2024-03-02T00:00:00Z, at UTC+01:00
+/// (an offset that a line without a wall-clock time must not report).
+#[cfg(test)]
+fn cisco_test_context() -> SyslogContext {
+    SyslogContext::new(crate::formats::time::civil_to_epoch_ms(
+        2024, 3, 2, 0, 0, 0, 0,
+    ))
+    .with_utc_offset_secs(3600)
+}
+
 const DAY_MS: i64 = 86_400_000;
 
 /// Caller-supplied context for timestamps that lack a year or zone.

@@ -346,16 +346,12 @@ const ZONE_NAMES: &[&[u8]] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::super::{SyslogContext, SyslogFormat, TimeSource, parse};
+    use super::super::{SyslogFormat, TimeSource, parse};
     use super::*;
     use crate::error::ErrorKind;
     use crate::formats::time::civil_to_epoch_ms;
 
-    /// 2024-03-02T00:00:00Z, with a context offset that a line without a
-    /// wall-clock time must not report.
-    fn ctx() -> SyslogContext {
-        SyslogContext::new(civil_to_epoch_ms(2024, 3, 2, 0, 0, 0, 0)).with_utc_offset_secs(3600)
-    }
+    use super::super::cisco_test_context as ctx;
 
     /// Each line parses as a Cisco line with no wall-clock time: the
     /// reference time, no offset, `<189>`'s facility and severity when a

@@ -113,15 +113,12 @@ fn program_suffix(s: &str) -> Option<(&str, Option<&str>)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{SyslogContext, SyslogFormat, TimeSource, parse};
+    use super::super::{SyslogFormat, TimeSource, parse};
     use super::*;
     use crate::error::ErrorKind;
     use crate::formats::time::civil_to_epoch_ms;
 
-    /// 2024-03-02T00:00:00Z, at UTC+01:00.
-    fn ctx() -> SyslogContext {
-        SyslogContext::new(civil_to_epoch_ms(2024, 3, 2, 0, 0, 0, 0)).with_utc_offset_secs(3600)
-    }
+    use super::super::cisco_test_context as ctx;
 
     #[test]
     fn header_finds_the_host_and_the_year() {

@@ -105,10 +105,7 @@ mod tests {
     use super::*;
     use crate::formats::time::civil_to_epoch_ms;
 
-    /// 2024-03-02T00:00:00Z, at UTC+01:00.
-    fn ctx() -> SyslogContext {
-        SyslogContext::new(civil_to_epoch_ms(2024, 3, 2, 0, 0, 0, 0)).with_utc_offset_secs(3600)
-    }
+    use super::super::cisco_test_context as ctx;
 
     /// Each line parses with the server header's time (Jan 10 10:11:13 at
     /// UTC+01:00, year inferred) and the given host, Cisco tag and message.
