@@ -50,11 +50,7 @@ fn auth(ctx: &MessageContext<'_>, activity: AuthActivity, severity: Severity) ->
 
 /// Whether an sshd message ends its connection.
 pub(super) fn ends_connection(msg: &str) -> bool {
-    let body = msg
-        .strip_prefix("error: ")
-        .or_else(|| msg.strip_prefix("fatal: "))
-        .unwrap_or(msg);
-    [
+    const ENDS: [&str; 10] = [
         "Connection closed by ",
         "Received disconnect from ",
         "Disconnected from ",
@@ -65,9 +61,18 @@ pub(super) fn ends_connection(msg: &str) -> bool {
         "Unable to negotiate with ",
         "Timeout before authentication",
         "Close session: ",
-    ]
-    .iter()
-    .any(|p| body.starts_with(p))
+    ];
+    let body = msg
+        .strip_prefix("error: ")
+        .or_else(|| msg.strip_prefix("fatal: "))
+        .unwrap_or(msg);
+    // Most messages (`Failed ...`, `Accepted ...`) start with a letter no prefix starts with:
+    // one byte compared per prefix, rather than a `memcmp` call per prefix.
+    let Some(&first) = body.as_bytes().first() else {
+        return false;
+    };
+    ENDS.iter().any(|p| p.as_bytes().first() == Some(&first))
+        && ENDS.iter().any(|p| body.starts_with(p))
 }
 
 /// Whether an sshd message starts a connection (`LogLevel VERBOSE`).
@@ -708,4 +713,42 @@ fn connection_error(ctx: &MessageContext<'_>, body: &str) -> Recognized {
         n.src = src;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_connection;
+
+    #[test]
+    fn ends_connection_takes_each_closing_message_and_no_other() {
+        for msg in [
+            "Connection closed by 203.0.113.4 port 22 [preauth]",
+            "Received disconnect from 203.0.113.4 port 22:11: Bye Bye [preauth]",
+            "Disconnected from user alice 192.0.2.10 port 50022",
+            "Connection reset by 203.0.113.4 port 22",
+            "Disconnecting: Too many authentication failures [preauth]",
+            "Did not receive identification string from 203.0.113.4 port 22",
+            "Bad protocol version identification 'GET / HTTP/1.1' from 203.0.113.4 port 22",
+            "Unable to negotiate with 203.0.113.4 port 22: no matching key exchange method found.",
+            "Timeout before authentication for 203.0.113.4 port 22",
+            "Close session: user alice from 192.0.2.10 port 50022 id 0",
+            "error: Received disconnect from 203.0.113.4 port 22:3: Bye [preauth]",
+            "fatal: Timeout before authentication for 203.0.113.4 port 22",
+        ] {
+            assert!(ends_connection(msg), "{msg}");
+        }
+        for msg in [
+            "",
+            "Failed password for root from 203.0.113.4 port 22 ssh2",
+            "Accepted publickey for alice from 192.0.2.10 port 50022 ssh2",
+            "Connection from 203.0.113.4 port 22 on 10.0.0.1 port 22",
+            "Connection closed",
+            "Disconnected",
+            "error: maximum authentication attempts exceeded for root",
+            "debug1: Connection closed by 203.0.113.4",
+            "connection closed by 203.0.113.4",
+        ] {
+            assert!(!ends_connection(msg), "{msg}");
+        }
+    }
 }
