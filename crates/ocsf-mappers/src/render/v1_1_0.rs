@@ -136,7 +136,10 @@ impl Ctx<'_> {
                     // written over it, then moved) cost more than the few fields it has.
                     // Those this crate never writes are reset; `tests/reuse.rs` compares the
                     // events with fresh ones.
-                    o.reputation = None;
+                    if o.reputation.is_some() {
+                        // Never written here: checked inline rather than a call to drop it.
+                        o.reputation = None;
+                    }
                     reuse::clear_unknown(&mut o.unknown);
                     set_dotted(&mut o.name, path, leaf);
                     o.type_ = Some(Cow::Borrowed(type_id.as_str()));
